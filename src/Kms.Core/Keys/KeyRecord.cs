@@ -1,0 +1,42 @@
+namespace Kms.Core;
+
+/// <summary>
+/// A key's metadata. Its material lives in <see cref="KeyVersionRecord"/>s; <see cref="PrimaryVersion"/>
+/// is the one new encryptions and signatures use.
+/// </summary>
+/// <param name="ETag">Opaque concurrency token of the stored row; updates are conditional on it.</param>
+public sealed record KeyRecord(
+    string KeyId,
+    KeySpec Spec,
+    KeyUsage Usage,
+    KeyState State,
+    int PrimaryVersion,
+    int LatestVersion,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? ETag = null);
+
+/// <summary>
+/// One version of a key. The material is immutable: generated in the HSM and stored only wrapped under
+/// the root key named by <see cref="RootKeyLabel"/>. Only the state changes.
+/// </summary>
+/// <param name="WrappedMaterial">Secret or private key wrapped with CKM_AES_KEY_WRAP_PAD under the root key.</param>
+/// <param name="PublicKey">SubjectPublicKeyInfo (DER) for asymmetric keys; null for symmetric ones.</param>
+public sealed record KeyVersionRecord(
+    string KeyId,
+    int Version,
+    KeyVersionState State,
+    byte[] WrappedMaterial,
+    byte[]? PublicKey,
+    string RootKeyLabel,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset StateChangedAt,
+    string? ETag = null);
+
+/// <summary>A friendly name that points at a key. Aliases can be re-pointed; key ids never change.</summary>
+public sealed record AliasRecord(string Name, string KeyId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ETag = null);
+
+/// <summary>A page of results and the token for the next one (null when there is no more).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);

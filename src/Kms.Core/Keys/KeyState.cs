@@ -1,0 +1,15 @@
+namespace Kms.Core;
+
+/// <summary>Lifecycle state of a key. A disabled key refuses every cryptographic operation.</summary>
+public enum KeyState
+{
+    Enabled,
+    Disabled,
+}
+
+/// <summary>State of one key version. A disabled version refuses use; enabling it restores it.</summary>
+public enum KeyVersionState
+{
+    Enabled,
+    Disabled,
+}

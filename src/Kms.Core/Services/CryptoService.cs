@@ -1,0 +1,226 @@
+using System.Security.Cryptography;
+using Kms.Core.Crypto;
+using Kms.Core.Errors;
+using Kms.Core.Ports;
+using Microsoft.Extensions.Options;
+
+namespace Kms.Core.Services;
+
+/// <summary>
+/// The data plane: every cryptographic operation. Secret material is used only inside the HSM; this class
+/// checks usage and state, builds the ciphertext format and verifies public-key signatures.
+/// </summary>
+public sealed class CryptoService
+{
+    public const int MaxRandomBytes = 1024;
+
+    private readonly KeyCatalog _catalog;
+    private readonly IHsm _hsm;
+    private readonly KmsOptions _options;
+
+    public CryptoService(KeyCatalog catalog, IHsm hsm, IOptions<KmsOptions> options)
+    {
+        _catalog = catalog;
+        _hsm = hsm;
+        _options = options.Value;
+    }
+
+    public async Task<EncryptResult> EncryptAsync(string keyIdOrAlias, ReadOnlyMemory<byte> plaintext, EncryptionContext context,
+        CancellationToken cancellationToken)
+    {
+        RequireSize(plaintext.Length, "plaintext");
+        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.EncryptDecrypt, "encrypt", cancellationToken);
+        return new EncryptResult(Seal(key, version, plaintext.Span, context), key.KeyId, version.Version);
+    }
+
+    public async Task<DecryptResult> DecryptAsync(ReadOnlyMemory<byte> ciphertext, EncryptionContext context, CancellationToken cancellationToken)
+    {
+        var (plaintext, keyId, version) = await OpenAsync(ciphertext, context, cancellationToken);
+        return new DecryptResult(plaintext, keyId, version);
+    }
+
+    /// <summary>Decrypts and encrypts again inside the service; the plaintext never leaves it and is zeroed after use.</summary>
+    public async Task<ReEncryptResult> ReEncryptAsync(ReadOnlyMemory<byte> ciphertext, EncryptionContext sourceContext,
+        string? destinationKeyIdOrAlias, EncryptionContext destinationContext, CancellationToken cancellationToken)
+    {
+        var (plaintext, sourceKeyId, sourceVersion) = await OpenAsync(ciphertext, sourceContext, cancellationToken);
+        try
+        {
+            var (key, version) = await UsablePrimaryAsync(destinationKeyIdOrAlias ?? sourceKeyId, KeyUsage.EncryptDecrypt, "encrypt", cancellationToken);
+            return new ReEncryptResult(Seal(key, version, plaintext, destinationContext), key.KeyId, version.Version, sourceKeyId, sourceVersion);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    /// <summary>A fresh data key from the HSM's generator, with its ciphertext under the key's primary version.</summary>
+    public async Task<DataKeyResult> GenerateDataKeyAsync(string keyIdOrAlias, DataKeySpec spec, EncryptionContext context,
+        CancellationToken cancellationToken)
+    {
+        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.EncryptDecrypt, "generate data keys", cancellationToken);
+        var dataKey = _hsm.GenerateRandom(spec.DataKeyBytes());
+        return new DataKeyResult(dataKey, Seal(key, version, dataKey, context), key.KeyId, version.Version);
+    }
+
+    public async Task<SignResult> SignAsync(string keyIdOrAlias, SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message,
+        ReadOnlyMemory<byte>? digest, CancellationToken cancellationToken)
+    {
+        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.SignVerify, "sign", cancellationToken);
+        RequireCompatible(key, algorithm);
+        var hash = DigestOf(algorithm, message, digest);
+        var signature = _hsm.SignDigest(Ref(key, version), algorithm, hash);
+        return new SignResult(signature, key.KeyId, version.Version, algorithm);
+    }
+
+    /// <summary>Verifies with the version's public key. <paramref name="versionNumber"/> defaults to the primary version.</summary>
+    public async Task<VerifyResult> VerifyAsync(string keyIdOrAlias, SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message,
+        ReadOnlyMemory<byte>? digest, ReadOnlyMemory<byte> signature, int? versionNumber, CancellationToken cancellationToken)
+    {
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.SignVerify, "verify", cancellationToken);
+        RequireCompatible(key, algorithm);
+        var hash = DigestOf(algorithm, message, digest);
+        var valid = SignatureVerifier.Verify(key.Spec, version.PublicKey!, algorithm, hash, signature.Span);
+        return new VerifyResult(valid, key.KeyId, version.Version);
+    }
+
+    public async Task<PublicKeyResult> GetPublicKeyAsync(string keyIdOrAlias, int? versionNumber, CancellationToken cancellationToken)
+    {
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.SignVerify, "export a public key", cancellationToken);
+        return new PublicKeyResult(version.PublicKey!, key.Spec, key.KeyId, version.Version);
+    }
+
+    public async Task<MacResult> GenerateMacAsync(string keyIdOrAlias, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        RequireSize(message.Length, "message");
+        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.GenerateVerifyMac, "generate a MAC", cancellationToken);
+        return new MacResult(_hsm.Mac(Ref(key, version), message.Span), key.KeyId, version.Version);
+    }
+
+    /// <summary>Recomputes the MAC in the HSM and compares in constant time.</summary>
+    public async Task<VerifyResult> VerifyMacAsync(string keyIdOrAlias, ReadOnlyMemory<byte> message, ReadOnlyMemory<byte> mac, int? versionNumber,
+        CancellationToken cancellationToken)
+    {
+        RequireSize(message.Length, "message");
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.GenerateVerifyMac, "verify a MAC", cancellationToken);
+        var expected = _hsm.Mac(Ref(key, version), message.Span);
+        return new VerifyResult(CryptographicOperations.FixedTimeEquals(expected, mac.Span), key.KeyId, version.Version);
+    }
+
+    public byte[] GenerateRandom(int length)
+    {
+        if (length is < 1 or > MaxRandomBytes)
+        {
+            throw KmsErrors.Validation($"'bytes' must be between 1 and {MaxRandomBytes}.");
+        }
+
+        return _hsm.GenerateRandom(length);
+    }
+
+    private byte[] Seal(KeyRecord key, KeyVersionRecord version, ReadOnlySpan<byte> plaintext, EncryptionContext context)
+    {
+        Span<byte> header = stackalloc byte[Ciphertext.HeaderLength];
+        Ciphertext.WriteHeader(header, Guid.Parse(key.KeyId), version.Version);
+        Span<byte> iv = stackalloc byte[Ciphertext.IvLength];
+        // 96-bit random IVs from the OS CSPRNG: unique with overwhelming probability well past the
+        // number of encryptions one version sees between rotations (NIST SP 800-38D, 8.2.2).
+        RandomNumberGenerator.Fill(iv);
+        var sealedData = _hsm.EncryptAesGcm(Ref(key, version), iv, Ciphertext.BuildAad(header, context), plaintext);
+        return Ciphertext.Assemble(header, iv, sealedData);
+    }
+
+    private async Task<(byte[] Plaintext, string KeyId, int Version)> OpenAsync(ReadOnlyMemory<byte> blob, EncryptionContext context,
+        CancellationToken cancellationToken)
+    {
+        if (!Ciphertext.TryParse(blob, out var ciphertext))
+        {
+            throw KmsErrors.InvalidCiphertext();
+        }
+
+        var keyId = ciphertext.KeyId.ToString("D");
+        var (key, version) = await UsableVersionAsync(keyId, ciphertext.Version, KeyUsage.EncryptDecrypt, "decrypt", cancellationToken);
+        var aad = Ciphertext.BuildAad(ciphertext.Header.Span, context);
+        var plaintext = _hsm.DecryptAesGcm(Ref(key, version), ciphertext.Iv.Span, aad, ciphertext.EncryptedDataAndTag.Span);
+        return (plaintext, key.KeyId, version.Version);
+    }
+
+    private ValueTask<(KeyRecord, KeyVersionRecord)> UsablePrimaryAsync(string keyIdOrAlias, KeyUsage usage, string operation,
+        CancellationToken cancellationToken) =>
+        UsableVersionAsync(keyIdOrAlias, null, usage, operation, cancellationToken);
+
+    private async ValueTask<(KeyRecord, KeyVersionRecord)> UsableVersionAsync(string keyIdOrAlias, int? versionNumber, KeyUsage usage,
+        string operation, CancellationToken cancellationToken)
+    {
+        var key = await _catalog.ResolveAsync(keyIdOrAlias, cancellationToken);
+        if (key.Usage != usage)
+        {
+            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, operation);
+        }
+
+        if (key.State != KeyState.Enabled)
+        {
+            throw KmsErrors.KeyDisabled(key.KeyId);
+        }
+
+        var number = versionNumber ?? key.PrimaryVersion;
+        if (number < 1 || number > key.LatestVersion)
+        {
+            throw KmsErrors.KeyVersionNotFound(key.KeyId, number);
+        }
+
+        var version = await _catalog.GetVersionAsync(key.KeyId, number, cancellationToken);
+        if (version.State != KeyVersionState.Enabled)
+        {
+            throw KmsErrors.KeyVersionDisabled(key.KeyId, number);
+        }
+
+        return (key, version);
+    }
+
+    private void RequireSize(int length, string field)
+    {
+        if (length == 0)
+        {
+            throw KmsErrors.Validation($"'{field}' must not be empty.");
+        }
+
+        if (length > _options.MaxPlaintextBytes)
+        {
+            throw KmsErrors.PayloadTooLarge($"'{field}'", _options.MaxPlaintextBytes);
+        }
+    }
+
+    private static void RequireCompatible(KeyRecord key, SigningAlgorithm algorithm)
+    {
+        if (!algorithm.IsCompatibleWith(key.Spec))
+        {
+            throw KmsErrors.UnsupportedAlgorithm(
+                $"{SigningAlgorithmNames.ToWire(algorithm)} cannot be used with a {KeySpecNames.ToWire(key.Spec)} key.");
+        }
+    }
+
+    private byte[] DigestOf(SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message, ReadOnlyMemory<byte>? digest)
+    {
+        if (message.HasValue == digest.HasValue)
+        {
+            throw KmsErrors.Validation("Give exactly one of 'message' and 'digest'.");
+        }
+
+        if (digest is { } d)
+        {
+            if (d.Length != algorithm.DigestLength())
+            {
+                throw KmsErrors.Validation($"'digest' must be {algorithm.DigestLength()} bytes for {SigningAlgorithmNames.ToWire(algorithm)}.");
+            }
+
+            return d.ToArray();
+        }
+
+        RequireSize(message!.Value.Length, "message");
+        return algorithm.HashData(message.Value.Span);
+    }
+
+    private static HsmKeyRef Ref(KeyRecord key, KeyVersionRecord version) =>
+        new(key.KeyId, version.Version, key.Spec, version.WrappedMaterial, version.RootKeyLabel);
+}

@@ -1,0 +1,271 @@
+using Kms.Core.Errors;
+using Kms.Core.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kms.Core.Services;
+
+/// <summary>Request to create a key. <see cref="Usage"/> defaults to the one the spec supports.</summary>
+public sealed record CreateKeyCommand(
+    KeySpec Spec,
+    KeyUsage? Usage = null,
+    string? Alias = null,
+    string? Description = null,
+    IReadOnlyDictionary<string, string>? Tags = null);
+
+/// <summary>A key with the aliases that point at it.</summary>
+public sealed record KeyDescription(KeyRecord Key, IReadOnlyList<string> Aliases);
+
+/// <summary>
+/// Key lifecycle: create, read, enable/disable, rotate, version state, aliases. Every write is conditional
+/// on the stored ETag; state toggles retry a lost race a few times, rotation does not (a second rotation
+/// racing the first must not silently produce two new versions).
+/// </summary>
+public sealed partial class KeyManager
+{
+    public const int MaxDescriptionLength = 1024;
+    public const int MaxTags = 50;
+    private const int StateChangeAttempts = 4;
+
+    private readonly IKeyStore _keys;
+    private readonly IAliasStore _aliases;
+    private readonly IHsm _hsm;
+    private readonly KeyCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly KmsOptions _options;
+    private readonly ILogger<KeyManager> _logger;
+
+    public KeyManager(IKeyStore keys, IAliasStore aliases, IHsm hsm, KeyCatalog catalog, TimeProvider time,
+        IOptions<KmsOptions> options, ILogger<KeyManager> logger)
+    {
+        _keys = keys;
+        _aliases = aliases;
+        _hsm = hsm;
+        _catalog = catalog;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public async Task<KeyDescription> CreateKeyAsync(CreateKeyCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var usage = command.Usage ?? command.Spec.DefaultUsage();
+        if (usage != command.Spec.DefaultUsage())
+        {
+            throw KmsErrors.Validation(
+                $"keySpec {KeySpecNames.ToWire(command.Spec)} supports keyUsage {KeyUsageNames.ToWire(command.Spec.DefaultUsage())} only.");
+        }
+
+        if (command.Description is { Length: > MaxDescriptionLength })
+        {
+            throw KmsErrors.Validation($"'description' is longer than {MaxDescriptionLength} characters.");
+        }
+
+        var tags = ValidateTags(command.Tags);
+        if (command.Alias is not null)
+        {
+            KeyIdentifiers.ValidateAlias(command.Alias);
+            if (await _aliases.GetAliasAsync(command.Alias, cancellationToken) is not null)
+            {
+                throw KmsErrors.AliasAlreadyExists(command.Alias);
+            }
+        }
+
+        var material = _hsm.GenerateKey(command.Spec);
+        var now = _time.GetUtcNow();
+        var keyId = KeyIdentifiers.NewKeyId();
+        var key = new KeyRecord(keyId, command.Spec, usage, KeyState.Enabled, 1, 1, command.Description, tags, now, now);
+        var version = new KeyVersionRecord(keyId, 1, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
+            material.RootKeyLabel, now, now);
+        key = await _keys.CreateKeyAsync(key, version, cancellationToken);
+        LogKeyCreated(keyId, KeySpecNames.ToWire(command.Spec));
+
+        var aliases = new List<string>();
+        if (command.Alias is not null)
+        {
+            // The key exists even if the alias loses a race for its name; the caller learns it from the error
+            // and can name the key later. A key is never rolled back once its material is stored.
+            await _aliases.CreateAliasAsync(new AliasRecord(command.Alias, keyId, now, now), cancellationToken);
+            aliases.Add(command.Alias);
+        }
+
+        return new KeyDescription(key, aliases);
+    }
+
+    public async Task<KeyDescription> DescribeKeyAsync(string keyIdOrAlias, CancellationToken cancellationToken)
+    {
+        var key = KeyIdentifiers.TryParseKeyId(keyIdOrAlias, out var keyId)
+            ? await _keys.GetKeyAsync(keyId, cancellationToken) ?? throw KmsErrors.KeyNotFound(keyIdOrAlias)
+            : await _catalog.ResolveAsync(keyIdOrAlias, cancellationToken);
+        var aliases = await _aliases.ListAliasesForKeyAsync(key.KeyId, cancellationToken);
+        return new KeyDescription(key, aliases.Select(a => a.Name).Order(StringComparer.Ordinal).ToArray());
+    }
+
+    public Task<Page<KeyRecord>> ListKeysAsync(int? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var size = pageSize ?? _options.DefaultPageSize;
+        if (size < 1 || size > _options.MaxPageSize)
+        {
+            throw KmsErrors.Validation($"'pageSize' must be between 1 and {_options.MaxPageSize}.");
+        }
+
+        return _keys.ListKeysAsync(size, continuationToken, cancellationToken);
+    }
+
+    public Task<KeyRecord> SetKeyStateAsync(string keyId, KeyState state, CancellationToken cancellationToken) =>
+        RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, cancellationToken);
+            if (key.State == state)
+            {
+                return key;
+            }
+
+            var updated = await _keys.UpdateKeyAsync(key with { State = state, UpdatedAt = _time.GetUtcNow() }, cancellationToken);
+            ForgetKey(key.KeyId);
+            LogKeyStateChanged(key.KeyId, state.ToString());
+            return updated;
+        });
+
+    /// <summary>Creates a new version in the HSM and makes it primary; a concurrent rotation loses with ConcurrentModification.</summary>
+    public async Task<(KeyRecord Key, KeyVersionRecord Version)> RotateAsync(string keyId, CancellationToken cancellationToken)
+    {
+        var key = await RequireKeyAsync(keyId, cancellationToken);
+        var material = _hsm.GenerateKey(key.Spec);
+        var now = _time.GetUtcNow();
+        var number = key.LatestVersion + 1;
+        var version = new KeyVersionRecord(key.KeyId, number, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
+            material.RootKeyLabel, now, now);
+        var result = await _keys.AddVersionAsync(key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now }, version, cancellationToken);
+        _catalog.Invalidate(key.KeyId);
+        LogKeyRotated(key.KeyId, number);
+        return result;
+    }
+
+    public async Task<IReadOnlyList<KeyVersionRecord>> ListVersionsAsync(string keyId, CancellationToken cancellationToken)
+    {
+        var key = await RequireKeyAsync(keyId, cancellationToken);
+        return await _keys.ListVersionsAsync(key.KeyId, cancellationToken);
+    }
+
+    public Task<KeyVersionRecord> SetVersionStateAsync(string keyId, int version, KeyVersionState state, CancellationToken cancellationToken) =>
+        RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, cancellationToken);
+            var record = await _keys.GetVersionAsync(key.KeyId, version, cancellationToken) ?? throw KmsErrors.KeyVersionNotFound(key.KeyId, version);
+            if (record.State == state)
+            {
+                return record;
+            }
+
+            var updated = await _keys.UpdateVersionAsync(record with { State = state, StateChangedAt = _time.GetUtcNow() }, cancellationToken);
+            ForgetKey(key.KeyId, version);
+            LogVersionStateChanged(key.KeyId, version, state.ToString());
+            return updated;
+        });
+
+    /// <summary>Creates the alias or re-points it; returns the alias and whether it was created.</summary>
+    public Task<(AliasRecord Alias, bool Created)> SetAliasAsync(string alias, string keyId, CancellationToken cancellationToken)
+    {
+        KeyIdentifiers.ValidateAlias(alias);
+        return RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, cancellationToken);
+            var now = _time.GetUtcNow();
+            var existing = await _aliases.GetAliasAsync(alias, cancellationToken);
+            (AliasRecord, bool) result;
+            if (existing is null)
+            {
+                try
+                {
+                    result = (await _aliases.CreateAliasAsync(new AliasRecord(alias, key.KeyId, now, now), cancellationToken), true);
+                }
+                catch (KmsException e) when (e.Code == KmsErrorCodes.AliasAlreadyExists)
+                {
+                    // Created by someone else between our read and write: treat as a lost race and re-read.
+                    throw KmsErrors.ConcurrentModification($"Alias '{alias}'");
+                }
+            }
+            else
+            {
+                result = (await _aliases.UpdateAliasAsync(existing with { KeyId = key.KeyId, UpdatedAt = now }, cancellationToken), false);
+            }
+
+            _catalog.InvalidateAlias(alias);
+            return result;
+        });
+    }
+
+    public async Task DeleteAliasAsync(string alias, CancellationToken cancellationToken)
+    {
+        KeyIdentifiers.ValidateAlias(alias);
+        if (!await _aliases.DeleteAliasAsync(alias, cancellationToken))
+        {
+            throw KmsErrors.AliasNotFound(alias);
+        }
+
+        _catalog.InvalidateAlias(alias);
+    }
+
+    private async Task<KeyRecord> RequireKeyAsync(string keyId, CancellationToken cancellationToken) =>
+        await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
+
+    /// <summary>Drops cached metadata and unwrapped HSM handles so a disabled key stops working at once.</summary>
+    private void ForgetKey(string keyId, int? version = null)
+    {
+        _catalog.Invalidate(keyId);
+        _hsm.Evict(keyId, version);
+    }
+
+    private static async Task<T> RetryOnConflictAsync<T>(Func<Task<T>> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (KmsException e) when (e.Code == KmsErrorCodes.ConcurrentModification && attempt < StateChangeAttempts)
+            {
+                // Jitter so two writers that collided do not collide again in lockstep.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)));
+            }
+        }
+    }
+
+    private static Dictionary<string, string> ValidateTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        if (tags is null)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
+        if (tags.Count > MaxTags)
+        {
+            throw KmsErrors.Validation($"A key has at most {MaxTags} tags.");
+        }
+
+        foreach (var (name, value) in tags)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 128 || value is null || value.Length > 256)
+            {
+                throw KmsErrors.Validation("Tag names are 1 to 128 characters and tag values are strings of at most 256 characters.");
+            }
+        }
+
+        return new Dictionary<string, string>(tags, StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Created key {KeyId} ({KeySpec})")]
+    private partial void LogKeyCreated(string keyId, string keySpec);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Key {KeyId} is now {State}")]
+    private partial void LogKeyStateChanged(string keyId, string state);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Rotated key {KeyId}; primary version is now {Version}")]
+    private partial void LogKeyRotated(string keyId, int version);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Version {Version} of key {KeyId} is now {State}")]
+    private partial void LogVersionStateChanged(string keyId, int version, string state);
+}
