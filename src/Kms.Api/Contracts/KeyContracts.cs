@@ -1,0 +1,46 @@
+namespace Kms.Api.Contracts;
+
+// Request and response bodies of the key-management routes. Request properties are nullable so a
+// missing field is reported by name instead of failing deserialization.
+
+public sealed record CreateKeyRequest(
+    string? KeySpec,
+    string? KeyUsage = null,
+    string? Alias = null,
+    string? Description = null,
+    Dictionary<string, string>? Tags = null);
+
+public sealed record KeyResponse(
+    string KeyId,
+    string KeySpec,
+    string KeyUsage,
+    string State,
+    int PrimaryVersion,
+    int LatestVersion,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<string>? Aliases,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record KeyListResponse(IReadOnlyList<KeyResponse> Keys, string? ContinuationToken);
+
+public sealed record KeyVersionResponse(
+    string KeyId,
+    int Version,
+    string State,
+    bool Primary,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset StateChangedAt);
+
+public sealed record KeyVersionListResponse(string KeyId, int PrimaryVersion, IReadOnlyList<KeyVersionResponse> Versions);
+
+public sealed record RotateKeyResponse(string KeyId, int Version, int PrimaryVersion);
+
+public sealed record PutAliasRequest(string? KeyId);
+
+public sealed record AliasResponse(string Alias, string KeyId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ComponentHealthResponse(string Status, string? Detail);
+
+public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, ComponentHealthResponse> Components);

@@ -1,0 +1,236 @@
+using System.Security.Cryptography;
+using Kms.Api.Contracts;
+using Kms.Api.Http;
+using Kms.Core;
+using Kms.Core.Crypto;
+using Kms.Core.Errors;
+using Kms.Core.Services;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Kms.Api.Handlers;
+
+/// <summary>Cryptographic routes. Decodes and validates bodies, calls <see cref="CryptoService"/>, encodes results.</summary>
+public sealed class CryptoHandler
+{
+    private readonly CryptoService _crypto;
+    private readonly RequestBody _body;
+    private readonly int _maxBatchItems;
+
+    public CryptoHandler(CryptoService crypto, RequestBody body, IOptions<KmsOptions> options)
+    {
+        _crypto = crypto;
+        _body = body;
+        _maxBatchItems = options.Value.MaxBatchItems;
+    }
+
+    public async Task<IResult> EncryptAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<EncryptRequest>(http.Request, cancellationToken);
+        var keyIdOrAlias = http.RouteValue("keyIdOrAlias");
+        var audit = KmsRequestContext.Of(http);
+        if (RequireBatch(request.Items, request.Plaintext is not null || request.Context is not null, "plaintext") is { } items)
+        {
+            var results = await RunBatchAsync(items, async item =>
+            {
+                var r = await EncryptOneAsync(keyIdOrAlias, item.Plaintext, EncryptionContext.From(item.Context), cancellationToken);
+                return new EncryptItemResult(Convert.ToBase64String(r.Ciphertext), r.KeyId, r.Version, null);
+            }, e => new EncryptItemResult(null, null, null, e));
+            audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
+            return Results.Json(new EncryptResponse(Items: results), KmsJson.Options);
+        }
+
+        var context = EncryptionContext.From(request.Context);
+        audit.SetContextKeys(context.Keys);
+        var result = await EncryptOneAsync(keyIdOrAlias, request.Plaintext, context, cancellationToken);
+        audit.SetKey(result.KeyId, result.Version);
+        return Results.Json(new EncryptResponse(Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version), KmsJson.Options);
+    }
+
+    public async Task<IResult> DecryptAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<DecryptRequest>(http.Request, cancellationToken);
+        var audit = KmsRequestContext.Of(http);
+        if (RequireBatch(request.Items, request.Ciphertext is not null || request.Context is not null, "ciphertext") is { } items)
+        {
+            var results = await RunBatchAsync(items, async item =>
+            {
+                var r = await DecryptOneAsync(item.Ciphertext, EncryptionContext.From(item.Context), cancellationToken);
+                return new DecryptItemResult(ToBase64AndZero(r.Plaintext), r.KeyId, r.Version, null);
+            }, e => new DecryptItemResult(null, null, null, e));
+            audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
+            return Results.Json(new DecryptResponse(Items: results), KmsJson.Options);
+        }
+
+        var context = EncryptionContext.From(request.Context);
+        audit.SetContextKeys(context.Keys);
+        var result = await DecryptOneAsync(request.Ciphertext, context, cancellationToken);
+        audit.SetKey(result.KeyId, result.Version);
+        return Results.Json(new DecryptResponse(ToBase64AndZero(result.Plaintext), result.KeyId, result.Version), KmsJson.Options);
+    }
+
+    public async Task<IResult> ReEncryptAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<ReEncryptRequest>(http.Request, cancellationToken);
+        var audit = KmsRequestContext.Of(http);
+        var single = request.Ciphertext is not null || request.SourceContext is not null || request.DestinationKeyId is not null
+            || request.DestinationContext is not null;
+        if (RequireBatch(request.Items, single, "ciphertext") is { } items)
+        {
+            var results = await RunBatchAsync(items, async item =>
+            {
+                var r = await ReEncryptOneAsync(item.Ciphertext, item.SourceContext, item.DestinationKeyId, item.DestinationContext, cancellationToken);
+                return new ReEncryptItemResult(Convert.ToBase64String(r.Ciphertext), r.KeyId, r.Version, r.SourceKeyId, r.SourceVersion, null);
+            }, e => new ReEncryptItemResult(null, null, null, null, null, e));
+            audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
+            return Results.Json(new ReEncryptResponse(Items: results), KmsJson.Options);
+        }
+
+        var result = await ReEncryptOneAsync(request.Ciphertext, request.SourceContext, request.DestinationKeyId, request.DestinationContext,
+            cancellationToken);
+        audit.SetKey(result.KeyId, result.Version);
+        return Results.Json(new ReEncryptResponse(Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version,
+            result.SourceKeyId, result.SourceVersion), KmsJson.Options);
+    }
+
+    public async Task<IResult> GenerateDataKeyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<GenerateDataKeyRequest>(http.Request, cancellationToken);
+        var spec = request.KeySpec is null ? DataKeySpec.Aes256 : DataKeySpecNames.Parse(request.KeySpec);
+        var context = EncryptionContext.From(request.Context);
+        KmsRequestContext.Of(http).SetContextKeys(context.Keys);
+        var result = await _crypto.GenerateDataKeyAsync(http.RouteValue("keyIdOrAlias"), spec, context, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        var plaintext = request.IncludePlaintext ?? true ? Convert.ToBase64String(result.Plaintext) : null;
+        CryptographicOperations.ZeroMemory(result.Plaintext);
+        return Results.Json(new GenerateDataKeyResponse(plaintext, Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version),
+            KmsJson.Options);
+    }
+
+    public async Task<IResult> SignAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<SignRequest>(http.Request, cancellationToken);
+        var algorithm = SigningAlgorithmNames.Parse(request.Algorithm ?? throw KmsErrors.MissingField("algorithm"));
+        var result = await _crypto.SignAsync(http.RouteValue("keyIdOrAlias"), algorithm, Base64Field.Optional(request.Message, "message"),
+            Base64Field.Optional(request.Digest, "digest"), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        return Results.Json(new SignResponse(Convert.ToBase64String(result.Signature), result.KeyId, result.Version,
+            SigningAlgorithmNames.ToWire(result.Algorithm)), KmsJson.Options);
+    }
+
+    public async Task<IResult> VerifyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<VerifyRequest>(http.Request, cancellationToken);
+        var algorithm = SigningAlgorithmNames.Parse(request.Algorithm ?? throw KmsErrors.MissingField("algorithm"));
+        var signature = Base64Field.Required(request.Signature, "signature");
+        var result = await _crypto.VerifyAsync(http.RouteValue("keyIdOrAlias"), algorithm, Base64Field.Optional(request.Message, "message"),
+            Base64Field.Optional(request.Digest, "digest"), signature, request.Version, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        return Results.Json(new VerifyResponse(result.Valid, result.KeyId, result.Version), KmsJson.Options);
+    }
+
+    /// <summary>SPKI PEM by default (what openssl reads); JSON with metadata when the caller accepts only application/json.</summary>
+    public async Task<IResult> GetPublicKeyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        int? version = null;
+        if (http.Request.Query.TryGetValue("version", out var v))
+        {
+            version = int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw KmsErrors.Validation("'version' must be a positive whole number.");
+        }
+
+        var result = await _crypto.GetPublicKeyAsync(http.RouteValue("keyIdOrAlias"), version, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        http.Response.Headers["x-kms-key-version"] = result.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var accept = http.Request.Headers.Accept.ToString();
+        return accept.Contains("application/json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("pem", StringComparison.OrdinalIgnoreCase)
+            ? Results.Json(new PublicKeyResponse(result.KeyId, result.Version, KeySpecNames.ToWire(result.Spec), result.ToPem()), KmsJson.Options)
+            : Results.Text(result.ToPem() + "\n", "application/x-pem-file");
+    }
+
+    public async Task<IResult> GenerateMacAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<MacRequest>(http.Request, cancellationToken);
+        var result = await _crypto.GenerateMacAsync(http.RouteValue("keyIdOrAlias"), Base64Field.Required(request.Message, "message"), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        return Results.Json(new MacResponse(Convert.ToBase64String(result.Mac), result.KeyId, result.Version), KmsJson.Options);
+    }
+
+    public async Task<IResult> VerifyMacAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<VerifyMacRequest>(http.Request, cancellationToken);
+        var message = Base64Field.Required(request.Message, "message");
+        var mac = Base64Field.Required(request.Mac, "mac");
+        var result = await _crypto.VerifyMacAsync(http.RouteValue("keyIdOrAlias"), message, mac, request.Version, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
+        return Results.Json(new VerifyResponse(result.Valid, result.KeyId, result.Version), KmsJson.Options);
+    }
+
+    public async Task<IResult> GenerateRandomAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<RandomRequest>(http.Request, cancellationToken);
+        var bytes = _crypto.GenerateRandom(request.Bytes ?? throw KmsErrors.MissingField("bytes"));
+        return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
+    }
+
+    private Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, string? plaintext, EncryptionContext context,
+        CancellationToken cancellationToken) =>
+        _crypto.EncryptAsync(keyIdOrAlias, Base64Field.Required(plaintext, "plaintext"), context, cancellationToken);
+
+    private Task<DecryptResult> DecryptOneAsync(string? ciphertext, EncryptionContext context, CancellationToken cancellationToken) =>
+        _crypto.DecryptAsync(Base64Field.Required(ciphertext, "ciphertext"), context, cancellationToken);
+
+    private Task<ReEncryptResult> ReEncryptOneAsync(string? ciphertext, Dictionary<string, string>? sourceContext, string? destinationKeyId,
+        Dictionary<string, string>? destinationContext, CancellationToken cancellationToken) =>
+        _crypto.ReEncryptAsync(Base64Field.Required(ciphertext, "ciphertext"), EncryptionContext.From(sourceContext, "sourceContext"),
+            destinationKeyId, EncryptionContext.From(destinationContext, "destinationContext"), cancellationToken);
+
+    /// <summary>Returns the items when the request is a batch; a request is either single or batch, never both.</summary>
+    private List<T>? RequireBatch<T>(List<T>? items, bool hasSingleFields, string singleField)
+    {
+        if (items is null)
+        {
+            return hasSingleFields ? null : throw KmsErrors.MissingField(singleField);
+        }
+
+        if (hasSingleFields)
+        {
+            throw KmsErrors.Validation($"Send either 'items' or a single request's fields, not both.");
+        }
+
+        if (items.Count == 0)
+        {
+            throw KmsErrors.Validation("'items' must not be empty.");
+        }
+
+        return items.Count > _maxBatchItems ? throw KmsErrors.BatchTooLarge(items.Count, _maxBatchItems) : items;
+    }
+
+    /// <summary>Runs each item in order; a failed item carries the error a single request would get, others still run.</summary>
+    private static async Task<TResult[]> RunBatchAsync<TItem, TResult>(List<TItem> items, Func<TItem, Task<TResult>> run, Func<ItemError, TResult> fail)
+    {
+        var results = new TResult[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            try
+            {
+                results[i] = items[i] is null ? fail(new ItemError(KmsErrorCodes.ValidationFailed, 400, "The item is null.")) : await run(items[i]);
+            }
+            catch (KmsException e) when (e.Kind is not KmsErrorKind.Unavailable and not KmsErrorKind.Internal)
+            {
+                // Dependency outages fail the whole batch (503) so the caller retries it; item errors do not.
+                results[i] = fail(new ItemError(e.Code, KmsProblem.StatusOf(e.Kind), e.Message));
+            }
+        }
+
+        return results;
+    }
+
+    private static string ToBase64AndZero(byte[] plaintext)
+    {
+        var encoded = Convert.ToBase64String(plaintext);
+        CryptographicOperations.ZeroMemory(plaintext);
+        return encoded;
+    }
+}

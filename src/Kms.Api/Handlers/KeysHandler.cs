@@ -1,0 +1,98 @@
+using System.Globalization;
+using Kms.Api.Contracts;
+using Kms.Api.Http;
+using Kms.Core;
+using Kms.Core.Errors;
+using Kms.Core.Services;
+using Microsoft.AspNetCore.Http;
+
+namespace Kms.Api.Handlers;
+
+/// <summary>Key lifecycle routes: create, list, read, enable/disable, rotate and version state.</summary>
+public sealed class KeysHandler
+{
+    private readonly KeyManager _keys;
+    private readonly RequestBody _body;
+
+    public KeysHandler(KeyManager keys, RequestBody body)
+    {
+        _keys = keys;
+        _body = body;
+    }
+
+    public async Task<IResult> CreateAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<CreateKeyRequest>(http.Request, cancellationToken);
+        var spec = KeySpecNames.Parse(request.KeySpec ?? throw KmsErrors.MissingField("keySpec"));
+        KeyUsage? usage = request.KeyUsage is null ? null : KeyUsageNames.Parse(request.KeyUsage);
+        var created = await _keys.CreateKeyAsync(new CreateKeyCommand(spec, usage, request.Alias, request.Description, request.Tags), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(created.Key.KeyId, created.Key.PrimaryVersion);
+        return Results.Json(created.ToResponse(), KmsJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    public async Task<IResult> ListAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var query = http.Request.Query;
+        int? pageSize = null;
+        if (query.TryGetValue("pageSize", out var size))
+        {
+            pageSize = int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw KmsErrors.Validation("'pageSize' must be a whole number.");
+        }
+
+        var page = await _keys.ListKeysAsync(pageSize, query["continuationToken"].FirstOrDefault(), cancellationToken);
+        return Results.Json(new KeyListResponse(page.Items.Select(k => k.ToResponse()).ToArray(), page.ContinuationToken), KmsJson.Options);
+    }
+
+    public async Task<IResult> GetAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var description = await _keys.DescribeKeyAsync(http.RouteValue("keyIdOrAlias"), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(description.Key.KeyId);
+        return Results.Json(description.ToResponse(), KmsJson.Options);
+    }
+
+    public Task<IResult> EnableAsync(HttpContext http, CancellationToken cancellationToken) => SetStateAsync(http, KeyState.Enabled, cancellationToken);
+
+    public Task<IResult> DisableAsync(HttpContext http, CancellationToken cancellationToken) => SetStateAsync(http, KeyState.Disabled, cancellationToken);
+
+    public async Task<IResult> RotateAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var (key, version) = await _keys.RotateAsync(http.RouteValue("keyId"), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(key.KeyId, version.Version);
+        return Results.Json(new RotateKeyResponse(key.KeyId, version.Version, key.PrimaryVersion), KmsJson.Options);
+    }
+
+    public async Task<IResult> ListVersionsAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var keyId = http.RouteValue("keyId");
+        var versions = await _keys.ListVersionsAsync(keyId, cancellationToken);
+        var key = await _keys.DescribeKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(key.Key.KeyId);
+        return Results.Json(new KeyVersionListResponse(key.Key.KeyId, key.Key.PrimaryVersion,
+            versions.Select(v => v.ToResponse(key.Key.PrimaryVersion)).ToArray()), KmsJson.Options);
+    }
+
+    public Task<IResult> EnableVersionAsync(HttpContext http, CancellationToken cancellationToken) =>
+        SetVersionStateAsync(http, KeyVersionState.Enabled, cancellationToken);
+
+    public Task<IResult> DisableVersionAsync(HttpContext http, CancellationToken cancellationToken) =>
+        SetVersionStateAsync(http, KeyVersionState.Disabled, cancellationToken);
+
+    private async Task<IResult> SetStateAsync(HttpContext http, KeyState state, CancellationToken cancellationToken)
+    {
+        var key = await _keys.SetKeyStateAsync(http.RouteValue("keyId"), state, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(key.KeyId);
+        return Results.Json(key.ToResponse(), KmsJson.Options);
+    }
+
+    private async Task<IResult> SetVersionStateAsync(HttpContext http, KeyVersionState state, CancellationToken cancellationToken)
+    {
+        var keyId = http.RouteValue("keyId");
+        var number = http.VersionRouteValue();
+        var version = await _keys.SetVersionStateAsync(keyId, number, state, cancellationToken);
+        var key = await _keys.DescribeKeyAsync(version.KeyId, cancellationToken);
+        KmsRequestContext.Of(http).SetKey(version.KeyId, version.Version);
+        return Results.Json(version.ToResponse(key.Key.PrimaryVersion), KmsJson.Options);
+    }
+}

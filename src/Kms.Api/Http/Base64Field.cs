@@ -1,0 +1,20 @@
+using Kms.Core.Errors;
+
+namespace Kms.Api.Http;
+
+/// <summary>Decodes base64 request fields with errors that name the field (never its value).</summary>
+public static class Base64Field
+{
+    public static byte[] Required(string? value, string field) =>
+        value is null ? throw KmsErrors.MissingField(field) : Decode(value, field);
+
+    public static byte[]? Optional(string? value, string field) => value is null ? null : Decode(value, field);
+
+    private static byte[] Decode(string value, string field)
+    {
+        var buffer = new byte[(value.Length * 3 / 4) + 3];
+        return Convert.TryFromBase64String(value, buffer, out var written)
+            ? buffer.AsSpan(0, written).ToArray()
+            : throw KmsErrors.InvalidBase64(field);
+    }
+}

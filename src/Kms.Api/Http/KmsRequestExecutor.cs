@@ -1,0 +1,84 @@
+using Kms.Core.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kms.Api.Http;
+
+/// <summary>
+/// The single path every API request takes in both hosts: assigns the request id, runs the handler, maps
+/// failures to ProblemDetails and tells the <see cref="IRequestObserver"/>s how it ended. Authentication and
+/// audit plug in here, not in handlers.
+/// </summary>
+public sealed partial class KmsRequestExecutor
+{
+    private readonly IEnumerable<IRequestObserver> _observers;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KmsRequestExecutor> _logger;
+
+    public KmsRequestExecutor(IEnumerable<IRequestObserver> observers, TimeProvider time, ILogger<KmsRequestExecutor> logger)
+    {
+        _observers = observers;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Runs <paramref name="route"/> for <paramref name="http"/>; route values must already be set.</summary>
+    public async Task<IResult> ExecuteAsync(HttpContext http, KmsRoute route)
+    {
+        var started = _time.GetTimestamp();
+        var context = KmsRequestContext.Begin(http, route.Name);
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.RequestId });
+        IResult result;
+        try
+        {
+            result = await route.Handle(http);
+        }
+        catch (KmsException e)
+        {
+            if (e.Kind is KmsErrorKind.Unavailable or KmsErrorKind.Internal)
+            {
+                LogDependencyFailure(e, route.Name, e.Code);
+            }
+
+            result = KmsProblem.From(e, context.RequestId);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            result = KmsProblem.Create(e.StatusCode, KmsErrorCodes.PayloadTooLarge, "The request body is too large.", context.RequestId);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away; nobody reads this answer, but observers still see the request.
+            result = Results.StatusCode(499);
+        }
+#pragma warning disable CA1031 // The last line of defence: no exception type may reach a caller as a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogUnhandled(e, route.Name);
+            result = KmsProblem.Create(StatusCodes.Status500InternalServerError, KmsErrorCodes.InternalError,
+                "An unexpected error occurred. Quote the request id when reporting it.", context.RequestId);
+        }
+
+        var outcome = new RequestOutcome(StatusOf(result), (result as KmsProblem)?.Code, _time.GetElapsedTime(started));
+        foreach (var observer in _observers)
+        {
+            await observer.OnCompletedAsync(context, outcome, http.RequestAborted);
+        }
+
+        return result;
+    }
+
+    private static int StatusOf(IResult result) => result switch
+    {
+        KmsProblem problem => problem.Status,
+        IStatusCodeHttpResult { StatusCode: { } status } => status,
+        _ => StatusCodes.Status200OK,
+    };
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "{Operation} failed on a dependency: {ErrorCode}")]
+    private partial void LogDependencyFailure(Exception exception, string operation, string errorCode);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "{Operation} failed with an unexpected error")]
+    private partial void LogUnhandled(Exception exception, string operation);
+}

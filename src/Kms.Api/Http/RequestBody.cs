@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Kms.Core;
+using Kms.Core.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Kms.Api.Http;
+
+/// <summary>Reads a JSON request body with a size limit, turning every kind of bad body into a KmsException.</summary>
+public sealed class RequestBody
+{
+    private readonly long _maxBytes;
+
+    public RequestBody(IOptions<KmsOptions> options) => _maxBytes = options.Value.MaxRequestBodyBytes;
+
+    public async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        if (!IsJson(request.ContentType))
+        {
+            throw KmsErrors.UnsupportedMediaType();
+        }
+
+        if (request.ContentLength > _maxBytes)
+        {
+            throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > _maxBytes)
+            {
+                throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            throw KmsErrors.MalformedRequest("The request body is empty; a JSON object is required.");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), KmsJson.Options)
+                ?? throw KmsErrors.MalformedRequest("The request body must be a JSON object, not null.");
+        }
+        catch (JsonException e)
+        {
+            // The path names the field; the serializer's message is not echoed because it can quote input.
+            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at '{e.Path}'";
+            throw KmsErrors.MalformedRequest($"The request body is not valid JSON for this operation{where}: check field names and types.");
+        }
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+}

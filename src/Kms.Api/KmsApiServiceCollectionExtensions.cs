@@ -1,0 +1,50 @@
+using Kms.Api.Handlers;
+using Kms.Api.Http;
+using Kms.Core;
+using Kms.Core.Services;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Kms.Api;
+
+public static class KmsApiServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the application services and HTTP handlers. The hosts add the HSM (Kms.Hsm.Pkcs11) and the
+    /// stores (Kms.Storage.Tables) themselves.
+    /// </summary>
+    public static IServiceCollection AddKmsApi(this IServiceCollection services, IConfiguration kmsSection)
+    {
+        services.AddOptions<KmsOptions>().Bind(kmsSection).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        }).ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyCatalog>();
+        services.AddSingleton<KeyManager>();
+        services.AddSingleton<CryptoService>();
+        services.AddSingleton<RequestBody>();
+        services.AddSingleton<KmsRequestExecutor>();
+        services.AddSingleton<IRequestObserver, RequestLogObserver>();
+        services.AddSingleton<HealthHandler>();
+        services.AddSingleton<OpenApiHandler>();
+        services.AddSingleton<KeysHandler>();
+        services.AddSingleton<AliasesHandler>();
+        services.AddSingleton<CryptoHandler>();
+        return services;
+    }
+
+    /// <summary>Entry point for hosts that bind route values themselves (the Functions app).</summary>
+    public static Task<IResult> InvokeKmsRouteAsync(this HttpContext http, string routeName, params (string Name, string Value)[] routeValues)
+    {
+        foreach (var (name, value) in routeValues)
+        {
+            http.Request.RouteValues[name] = value;
+        }
+
+        return http.RequestServices.GetRequiredService<KmsRequestExecutor>().ExecuteAsync(http, KmsRoutes.Named(routeName));
+    }
+}
