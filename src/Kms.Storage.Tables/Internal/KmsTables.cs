@@ -1,0 +1,64 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+
+namespace Kms.Storage.Tables.Internal;
+
+/// <summary>
+/// The table clients of the KMS, built once per process: they share one HTTP pipeline, and the pipeline's
+/// retry and timeout settings are what make an outage fail fast.
+/// </summary>
+internal sealed class KmsTables
+{
+    private KmsTables(TableServiceClient service, TableStorageOptions options)
+    {
+        Service = service;
+        Options = options;
+        Keys = service.GetTableClient(options.KeysTableName);
+        Aliases = service.GetTableClient(options.AliasesTableName);
+    }
+
+    public TableServiceClient Service { get; }
+
+    public TableStorageOptions Options { get; }
+
+    public TableClient Keys { get; }
+
+    public TableClient Aliases { get; }
+
+    public IEnumerable<TableClient> All => [Keys, Aliases];
+
+    public static KmsTables Create(TableStorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        var clientOptions = new TableClientOptions();
+        clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.MaxRetries = options.MaxRetries;
+        clientOptions.Retry.NetworkTimeout = options.RequestTimeout;
+        // Short back-off: a caller is waiting; a longer outage is reported as 503 and retried by the caller.
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+
+        TableServiceClient service;
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            try
+            {
+                service = new TableServiceClient(options.ConnectionString, clientOptions);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            {
+                // The parser's message may quote the connection string, account key included: drop it.
+                throw new InvalidOperationException($"{TableStorageOptions.SectionName}:ConnectionString is not a valid storage connection string.");
+            }
+        }
+        else
+        {
+            service = new TableServiceClient(options.TableEndpoint!, new DefaultAzureCredential(), clientOptions);
+        }
+
+        return new KmsTables(service, options);
+    }
+}

@@ -1,0 +1,57 @@
+using Kms.Core.Ports;
+using Kms.Storage.Tables.Internal;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Kms.Storage.Tables;
+
+/// <summary>Registration of the Azure Tables stores.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IKeyStore"/>, <see cref="IAliasStore"/> and <see cref="TableStoreInitializer"/> on
+    /// Azure Tables, configured from <paramref name="section"/> (normally <c>Kms:Storage</c>, see
+    /// <see cref="TableStorageOptions"/>). Options are validated when first used and at host start.
+    /// Hosts should call <see cref="TableStoreInitializer.EnsureCreatedAsync"/> before serving requests.
+    /// </summary>
+    public static IServiceCollection AddTableStorage(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+
+        services.AddOptions<TableStorageOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TableStorageOptions>, TableStorageOptionsValidator>());
+
+        // One set of clients per process: they share the HTTP pipeline and its connection pool.
+        services.TryAddSingleton(sp => KmsTables.Create(sp.GetRequiredService<IOptions<TableStorageOptions>>().Value));
+        services.TryAddSingleton<IKeyStore>(sp => new TableKeyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyStore>(sp)));
+        services.TryAddSingleton<IAliasStore>(sp => new TableAliasStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAliasStore>(sp)));
+        services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
+        return services;
+    }
+
+    // Logging is optional for a library: a host without it still gets working stores.
+    private static ILogger<T> LoggerOf<T>(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger<T>() ?? NullLogger<T>.Instance;
+}
+
+/// <summary>Runs <see cref="TableStorageOptions.Validate"/> inside the options pipeline so failures read as option errors.</summary>
+internal sealed class TableStorageOptionsValidator : IValidateOptions<TableStorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TableStorageOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException e)
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
+    }
+}
