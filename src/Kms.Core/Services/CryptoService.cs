@@ -64,8 +64,8 @@ public sealed class CryptoService
         return new DataKeyResult(dataKey, Seal(key, version, dataKey, context), key.KeyId, version.Version);
     }
 
-    public async Task<SignResult> SignAsync(string keyIdOrAlias, SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message,
-        ReadOnlyMemory<byte>? digest, CancellationToken cancellationToken)
+    public async Task<SignResult> SignAsync(string keyIdOrAlias, SigningAlgorithm algorithm, byte[]? message, byte[]? digest,
+        CancellationToken cancellationToken)
     {
         var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.SignVerify, "sign", cancellationToken);
         RequireCompatible(key, algorithm);
@@ -75,8 +75,8 @@ public sealed class CryptoService
     }
 
     /// <summary>Verifies with the version's public key. <paramref name="versionNumber"/> defaults to the primary version.</summary>
-    public async Task<VerifyResult> VerifyAsync(string keyIdOrAlias, SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message,
-        ReadOnlyMemory<byte>? digest, ReadOnlyMemory<byte> signature, int? versionNumber, CancellationToken cancellationToken)
+    public async Task<VerifyResult> VerifyAsync(string keyIdOrAlias, SigningAlgorithm algorithm, byte[]? message, byte[]? digest,
+        ReadOnlyMemory<byte> signature, int? versionNumber, CancellationToken cancellationToken)
     {
         var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.SignVerify, "verify", cancellationToken);
         RequireCompatible(key, algorithm);
@@ -200,25 +200,23 @@ public sealed class CryptoService
         }
     }
 
-    private byte[] DigestOf(SigningAlgorithm algorithm, ReadOnlyMemory<byte>? message, ReadOnlyMemory<byte>? digest)
+    /// <summary>The digest to sign: <paramref name="digest"/> as given, or the hash of <paramref name="message"/>.</summary>
+    private byte[] DigestOf(SigningAlgorithm algorithm, byte[]? message, byte[]? digest)
     {
-        if (message.HasValue == digest.HasValue)
+        if ((message is null) == (digest is null))
         {
             throw KmsErrors.Validation("Give exactly one of 'message' and 'digest'.");
         }
 
-        if (digest is { } d)
+        if (digest is not null)
         {
-            if (d.Length != algorithm.DigestLength())
-            {
-                throw KmsErrors.Validation($"'digest' must be {algorithm.DigestLength()} bytes for {SigningAlgorithmNames.ToWire(algorithm)}.");
-            }
-
-            return d.ToArray();
+            return digest.Length == algorithm.DigestLength()
+                ? digest
+                : throw KmsErrors.Validation($"'digest' must be {algorithm.DigestLength()} bytes for {SigningAlgorithmNames.ToWire(algorithm)}.");
         }
 
-        RequireSize(message!.Value.Length, "message");
-        return algorithm.HashData(message.Value.Span);
+        RequireSize(message!.Length, "message");
+        return algorithm.HashData(message);
     }
 
     private static HsmKeyRef Ref(KeyRecord key, KeyVersionRecord version) =>

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+#
+# Benchmarks of the KMS on the real local stack, loopback only and bounded in time:
+#   - 1 KiB encrypt and decrypt over HTTP at concurrency 1 and 16: ops/s, p50/p95/p99
+#   - the in-process HSM (PKCS#11) AES-GCM encrypt rate of 1 KiB beside it
+# It starts a throw-away SoftHSM2 token, Azurite and Kms.LocalHost on free ports, like infra/local/test.sh.
+#
+# Environment:
+#   BENCH_SECONDS   length of each measured run (default 10; each run has a 2 s warm-up too)
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/../infra/local/lib.sh"
+kms_install_cleanup_trap
+cd "$KMS_REPO_ROOT"
+
+seconds="${BENCH_SECONDS:-10}"
+host_dll=src/Kms.LocalHost/bin/Release/net10.0/Kms.LocalHost.dll
+bench_dll=bench/Kms.Bench/bin/Release/net10.0/Kms.Bench.dll
+
+export Kms__Hsm__LibraryPath="${Kms__Hsm__LibraryPath:-$KMS_DEFAULT_HSM_LIBRARY}"
+export Kms__Hsm__TokenLabel=kms-bench
+export Kms__Hsm__SoPin=bench-so-0000
+export Kms__Hsm__UserPin=bench-user-0000
+export Kms__Hsm__RootKeyLabel=kms-root-1
+export Kms__Storage__TablePrefix=bench
+# Request logging at Information costs a console write per request; benchmarks measure the service.
+export Logging__LogLevel__Default=Warning
+
+data_dir="$(mktemp -d "${TMPDIR:-/tmp}/kms-bench.XXXXXX")"
+kms_on_exit "rm -rf '$data_dir'"
+
+kms_ensure_softhsm "$Kms__Hsm__LibraryPath"
+kms_ensure_azurite
+kms_log "building (Release)"
+dotnet build src/Kms.LocalHost -c Release -v q -nologo >/dev/null || kms_die "build of Kms.LocalHost failed"
+dotnet build bench/Kms.Bench -c Release -v q -nologo >/dev/null || kms_die "build of Kms.Bench failed"
+
+kms_softhsm_configure "$data_dir"
+kms_softhsm_ensure_token "$Kms__Hsm__TokenLabel" "$Kms__Hsm__SoPin" "$Kms__Hsm__UserPin"
+read -r blob_port queue_port table_port kms_port <<<"$(kms_free_ports 4)"
+kms_azurite_start "$data_dir" "$blob_port" "$queue_port" "$table_port" || kms_die "Azurite did not start"
+export Kms__Storage__ConnectionString="$(kms_azurite_connection_string "$blob_port" "$queue_port" "$table_port")"
+dotnet "$host_dll" init-hsm >/dev/null || kms_die "key ceremony failed"
+
+export KMS_PORT="$kms_port"
+kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1
+host_pid=$KMS_LAST_PID
+for _ in $(seq 1 150); do
+    kms_port_open "$kms_port" && break
+    kill -0 "$host_pid" 2>/dev/null || { tail -n 30 "$data_dir/host.log" >&2; kms_die "Kms.LocalHost exited"; }
+    sleep 0.2
+done
+kms_port_open "$kms_port" || kms_die "Kms.LocalHost did not open port $kms_port"
+
+echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK"
+dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds"
+# The HSM figure runs while the host is idle, in its own process with its own PKCS#11 sessions.
+dotnet "$bench_dll" hsm "$seconds"

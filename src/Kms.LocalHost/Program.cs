@@ -1,0 +1,13 @@
+using Kms.Hsm.Pkcs11;
+using Kms.LocalHost;
+
+// `init-hsm` is the key ceremony: it creates the root wrapping key in the token if it is missing, then exits.
+// Everything else runs the API.
+if (args.FirstOrDefault() == "init-hsm")
+{
+    return HsmInitCommand.Run(args.Skip(1).ToArray());
+}
+
+var app = KmsLocalHostApp.Build(args);
+await KmsLocalHostApp.RunAsync(app);
+return 0;
