@@ -33,26 +33,11 @@ internal sealed class CachedKeyHandle
     public bool TryClaimLoaderReference() => Interlocked.Exchange(ref _loaderClaimed, 1) == 0;
 
     /// <summary>Adds a reference unless the object is already on its way to destruction.</summary>
-    public bool TryAddReference()
-    {
-        var current = Volatile.Read(ref _references);
-        while (current > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
-            if (seen == current)
-            {
-                return true;
-            }
-
-            current = seen;
-        }
-
-        return false;
-    }
+    public bool TryAddReference() => ReferenceCount.TryAdd(ref _references);
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
+        if (ReferenceCount.Release(ref _references))
         {
             _destroy(Handle);
         }
