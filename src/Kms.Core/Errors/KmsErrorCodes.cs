@@ -28,4 +28,13 @@ public static class KmsErrorCodes
     public const string HsmUnavailable = "HsmUnavailable";
     public const string StorageUnavailable = "StorageUnavailable";
     public const string InternalError = "InternalError";
+    public const string Unauthenticated = "Unauthenticated";
+    public const string AccessDenied = "AccessDenied";
+    public const string Throttled = "Throttled";
+    public const string InvalidPolicy = "InvalidPolicy";
+    public const string KeyPendingDeletion = "KeyPendingDeletion";
+    public const string DeletionProtected = "DeletionProtected";
+    public const string RoleAssignmentNotFound = "RoleAssignmentNotFound";
+    public const string ApprovalNotFound = "ApprovalNotFound";
+    public const string ApprovalNotAllowed = "ApprovalNotAllowed";
 }

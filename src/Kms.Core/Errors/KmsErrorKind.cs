@@ -17,6 +17,12 @@ public enum KmsErrorKind
     InvalidState,
     /// <summary>A dependency (HSM, storage) is unavailable; retry later (503).</summary>
     Unavailable,
+    /// <summary>No valid identity (401).</summary>
+    Unauthenticated,
+    /// <summary>The identity is not allowed to do this (403).</summary>
+    Forbidden,
+    /// <summary>Too many requests from this principal (429).</summary>
+    Throttled,
     /// <summary>An unexpected server-side failure (500). Never carries internal detail.</summary>
     Internal,
 }

@@ -69,4 +69,33 @@ public static class KmsErrors
 
     public static KmsException StorageUnavailable(Exception? inner = null) =>
         new(KmsErrorKind.Unavailable, KmsErrorCodes.StorageUnavailable, "The key store is unavailable; retry later.", inner) { RetryAfterSeconds = 1 };
+
+    public static KmsException Unauthenticated(string reason) =>
+        new(KmsErrorKind.Unauthenticated, KmsErrorCodes.Unauthenticated, reason);
+
+    /// <summary>The decision's reason names a role or statement, never context values.</summary>
+    public static KmsException AccessDenied(string principal, string action, string? keyId, string reason) =>
+        new(KmsErrorKind.Forbidden, KmsErrorCodes.AccessDenied,
+            $"'{principal}' may not {action}{(keyId is null ? "" : $" on key '{keyId}'")}: {reason}.");
+
+    public static KmsException Throttled(int retryAfterSeconds) =>
+        new(KmsErrorKind.Throttled, KmsErrorCodes.Throttled, "Too many requests from this principal; slow down.") { RetryAfterSeconds = retryAfterSeconds };
+
+    public static KmsException InvalidPolicy(string message) =>
+        new(KmsErrorKind.BadRequest, KmsErrorCodes.InvalidPolicy, message);
+
+    public static KmsException KeyPendingDeletion(string keyId) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyPendingDeletion, $"Key '{keyId}' is pending deletion; cancel the deletion to use it again.");
+
+    public static KmsException DeletionProtected(string keyId) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.DeletionProtected, $"Key '{keyId}' has deletion protection; an admin must clear it first.");
+
+    public static KmsException RoleAssignmentNotFound(string id) =>
+        new(KmsErrorKind.NotFound, KmsErrorCodes.RoleAssignmentNotFound, $"Role assignment '{id}' was not found.");
+
+    public static KmsException ApprovalNotFound(string id) =>
+        new(KmsErrorKind.NotFound, KmsErrorCodes.ApprovalNotFound, $"Approval request '{id}' was not found.");
+
+    public static KmsException ApprovalNotAllowed(string message) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.ApprovalNotAllowed, message);
 }

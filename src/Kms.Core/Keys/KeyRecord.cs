@@ -5,6 +5,8 @@ namespace Kms.Core;
 /// is the one new encryptions and signatures use.
 /// </summary>
 /// <param name="ETag">Opaque concurrency token of the stored row; updates are conditional on it.</param>
+/// <param name="DeletionProtection">When set, deletion cannot be scheduled until an admin clears it.</param>
+/// <param name="DeletionDate">When the key is to be destroyed; set only while <see cref="KeyState.PendingDeletion"/>.</param>
 public sealed record KeyRecord(
     string KeyId,
     KeySpec Spec,
@@ -16,7 +18,9 @@ public sealed record KeyRecord(
     IReadOnlyDictionary<string, string> Tags,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string? ETag = null);
+    string? ETag = null,
+    bool DeletionProtection = false,
+    DateTimeOffset? DeletionDate = null);
 
 /// <summary>
 /// One version of a key. The material is immutable: generated in the HSM and stored only wrapped under
