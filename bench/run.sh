@@ -41,6 +41,11 @@ read -r blob_port queue_port table_port kms_port <<<"$(kms_free_ports 4)"
 kms_azurite_start "$data_dir" "$blob_port" "$queue_port" "$table_port" || kms_die "Azurite did not start"
 export Kms__Storage__ConnectionString="$(kms_azurite_connection_string "$blob_port" "$queue_port" "$table_port")"
 dotnet "$host_dll" init-hsm >/dev/null || kms_die "key ceremony failed"
+# Requests carry a real token of the development issuer and pass authentication and authorization.
+export Kms__Auth__Mode=Dev
+export Kms__Auth__Audience=api://kms
+export Kms__Auth__DevIssuer__SigningKeyFile="$data_dir/dev-issuer.pem"
+dotnet "$host_dll" init-dev-issuer >/dev/null || kms_die "creating the dev token issuer key failed"
 
 export KMS_PORT="$kms_port"
 kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1

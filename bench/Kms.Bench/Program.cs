@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Kms.Api.Security;
 using Kms.Bench;
+using Kms.Core.Authorization;
 using Kms.Core;
 using Kms.Core.Ports;
 using Kms.Hsm.Pkcs11;
@@ -32,6 +34,10 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration)
 {
     using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
     using var client = new HttpClient(handler) { BaseAddress = baseUrl };
+    // A real token of the development issuer (settings from the environment, as the host reads them).
+    var issuer = DevTokenIssuer.Load(Environment.GetEnvironmentVariable("Kms__Auth__DevIssuer__SigningKeyFile")!);
+    var token = issuer.Mint("bench", [KmsRoles.Admin, KmsRoles.Crypto], KmsAuthOptions.DefaultAudience, DateTimeOffset.UtcNow, TimeSpan.FromHours(1));
+    client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     var created = await client.PostAsJsonAsync("/api/keys", new { keySpec = "AES_256", description = "benchmark" });
     created.EnsureSuccessStatusCode();
     var keyId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("keyId").GetString();
@@ -40,7 +46,7 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration)
     var sample = await (await client.PostAsJsonAsync($"/api/keys/{keyId}/encrypt", new { plaintext, context })).Content.ReadFromJsonAsync<JsonElement>();
     var ciphertext = sample.GetProperty("ciphertext").GetString();
 
-    Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, {duration.TotalSeconds:F0} s per run after a 2 s warm-up)");
+    Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, bearer token + authorization, {duration.TotalSeconds:F0} s per run after a 2 s warm-up)");
     foreach (var concurrency in new[] { 1, 16 })
     {
         await RunHttp(client, "encrypt 1 KiB", concurrency, duration, $"/api/keys/{keyId}/encrypt", new { plaintext, context });

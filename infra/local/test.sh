@@ -96,6 +96,12 @@ kms_log "key ceremony: dotnet $host_dll init-hsm"
 kms_run timeout --kill-after=10s 5m dotnet "$host_dll" init-hsm ||
     stop_before_tests "key ceremony (init-hsm) failed"
 
+# The tests authenticate with tokens of the local development issuer; its key lives in the throw-away folder.
+export Kms__Auth__Mode=Dev
+export Kms__Auth__Audience=api://kms
+export Kms__Auth__DevIssuer__SigningKeyFile="$data_dir/dev-issuer.pem"
+kms_run dotnet "$host_dll" init-dev-issuer >/dev/null || stop_before_tests "creating the dev token issuer key failed"
+
 # --- tests ----------------------------------------------------------------------------------------
 kms_log "running tests (bounded at $test_timeout)"
 test_rc=0

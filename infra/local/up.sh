@@ -77,6 +77,12 @@ export AzureWebJobsStorage="$connection_string"
 kms_log "key ceremony: dotnet $host_dll init-hsm"
 kms_run dotnet "$host_dll" init-hsm || kms_die "key ceremony (init-hsm) failed"
 
+# --- identity -------------------------------------------------------------------------------------
+# Local callers authenticate with tokens of a development issuer whose key is kept in the data folder
+# (never committed); `dotnet run --project src/Kms.Cli -- token ...` mints them.
+export Kms__Auth__DevIssuer__SigningKeyFile="${Kms__Auth__DevIssuer__SigningKeyFile:-$data_dir/dev-issuer.pem}"
+kms_run dotnet "$host_dll" init-dev-issuer || kms_die "creating the dev token issuer key failed"
+
 # --- host -----------------------------------------------------------------------------------------
 base_url="http://127.0.0.1:$KMS_PORT"
 cat >&2 <<EOF
@@ -85,11 +91,14 @@ cat >&2 <<EOF
 
   curl -s $base_url/api/health
 
+  # a token for an admin who may also use keys (the dev issuer's key is in the data folder)
+  export KMS_TOKEN=\$(dotnet run --project src/Kms.Cli -- token --principal alice --role kms.admin --role kms.crypto)
+
   # create an AES-256 key; note the keyId in the answer
-  curl -s -X POST $base_url/api/keys -H 'Content-Type: application/json' -d '{"keySpec":"AES_256"}'
+  curl -s -X POST $base_url/api/keys -H "Authorization: Bearer \$KMS_TOKEN" -H 'Content-Type: application/json' -d '{"keySpec":"AES_256"}'
 
   # encrypt with it (plaintext is base64)
-  curl -s -X POST $base_url/api/keys/<keyId>/encrypt -H 'Content-Type: application/json' \\
+  curl -s -X POST $base_url/api/keys/<keyId>/encrypt -H "Authorization: Bearer \$KMS_TOKEN" -H 'Content-Type: application/json' \\
        -d "{\"plaintext\":\"\$(printf 'hello' | base64)\"}"
 
   data: $data_dir  (SOFTHSM2_CONF=$SOFTHSM2_CONF)

@@ -1,5 +1,8 @@
 using Kms.Api.Handlers;
 using Kms.Api.Http;
+using Kms.Api.Security;
+using Kms.Core.Authorization;
+using Kms.Core.Ports;
 using Kms.Core;
 using Kms.Core.Services;
 using Microsoft.AspNetCore.Http;
@@ -22,10 +25,23 @@ public static class KmsApiServiceCollectionExtensions
             o.Validate();
             return true;
         }).ValidateOnStart();
+        services.AddOptions<KmsAuthOptions>().Bind(kmsSection.GetSection("Auth")).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<KeyCatalog>();
         services.AddSingleton<KeyManager>();
         services.AddSingleton<CryptoService>();
+        services.AddSingleton<ApprovalService>();
+        services.AddSingleton<AccessAdministration>();
+        services.AddSingleton<AccessControl>();
+        services.AddSingleton<IAccessGuard, RequestAccessGuard>();
+        services.AddSingleton<BearerTokenAuthenticator>();
+        services.AddSingleton<PrincipalRateLimiter>();
+        services.AddSingleton<AccessHandler>();
+        services.AddSingleton<ApprovalsHandler>();
         services.AddSingleton<RequestBody>();
         services.AddSingleton<KmsRequestExecutor>();
         services.AddSingleton<IRequestObserver, RequestLogObserver>();

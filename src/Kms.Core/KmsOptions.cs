@@ -27,6 +27,12 @@ public sealed class KmsOptions
     /// <summary>Most key, version and alias entries held by the metadata cache.</summary>
     public int MetadataCacheSize { get; set; } = 100_000;
 
+    /// <summary>Distinct approvers (other than the requester) a destructive operation needs (M of M-of-N).</summary>
+    public int RequiredApprovals { get; set; } = 2;
+
+    /// <summary>How long an approval request stays open.</summary>
+    public TimeSpan ApprovalLifetime { get; set; } = TimeSpan.FromHours(72);
+
     /// <summary>Throws when a value is out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
     {
@@ -37,5 +43,7 @@ public sealed class KmsOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPageSize, DefaultPageSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(MetadataCacheTtl, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MetadataCacheSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RequiredApprovals, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ApprovalLifetime, TimeSpan.FromMinutes(1));
     }
 }

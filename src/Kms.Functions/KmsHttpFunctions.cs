@@ -102,4 +102,52 @@ public sealed class KmsHttpFunctions
     [Function(nameof(GenerateRandom))]
     public Task<IResult> GenerateRandom([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "random")] HttpRequest req) =>
         req.HttpContext.InvokeKmsRouteAsync(nameof(GenerateRandom));
+
+    [Function(nameof(ScheduleKeyDeletion))]
+    public Task<IResult> ScheduleKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/schedule-deletion")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(ScheduleKeyDeletion), (nameof(keyId), keyId));
+
+    [Function(nameof(CancelKeyDeletion))]
+    public Task<IResult> CancelKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/cancel-deletion")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(CancelKeyDeletion), (nameof(keyId), keyId));
+
+    [Function(nameof(SetDeletionProtection))]
+    public Task<IResult> SetDeletionProtection([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "keys/{keyId}/deletion-protection")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(SetDeletionProtection), (nameof(keyId), keyId));
+
+    [Function(nameof(RequestKeyDestruction))]
+    public Task<IResult> RequestKeyDestruction([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/destruction-requests")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(RequestKeyDestruction), (nameof(keyId), keyId));
+
+    [Function(nameof(GetApproval))]
+    public Task<IResult> GetApproval([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{approvalId}")] HttpRequest req, string approvalId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(GetApproval), (nameof(approvalId), approvalId));
+
+    [Function(nameof(Approve))]
+    public Task<IResult> Approve([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{approvalId}/approve")] HttpRequest req, string approvalId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(Approve), (nameof(approvalId), approvalId));
+
+    [Function(nameof(GetKeyPolicy))]
+    public Task<IResult> GetKeyPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "keys/{keyId}/policy")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(GetKeyPolicy), (nameof(keyId), keyId));
+
+    [Function(nameof(PutKeyPolicy))]
+    public Task<IResult> PutKeyPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "keys/{keyId}/policy")] HttpRequest req, string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(PutKeyPolicy), (nameof(keyId), keyId));
+
+    [Function(nameof(SimulatePolicy))]
+    public Task<IResult> SimulatePolicy([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "policy/simulate")] HttpRequest req) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(SimulatePolicy));
+
+    [Function(nameof(ListRoleAssignments))]
+    public Task<IResult> ListRoleAssignments([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "role-assignments")] HttpRequest req) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(ListRoleAssignments));
+
+    [Function(nameof(CreateRoleAssignment))]
+    public Task<IResult> CreateRoleAssignment([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "role-assignments")] HttpRequest req) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(CreateRoleAssignment));
+
+    [Function(nameof(DeleteRoleAssignment))]
+    public Task<IResult> DeleteRoleAssignment([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "role-assignments/{assignmentId}")] HttpRequest req, string assignmentId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(DeleteRoleAssignment), (nameof(assignmentId), assignmentId));
 }

@@ -67,8 +67,10 @@ public static class KmsLocalHostApp
         {
             if (route.Name == KmsRoutes.OpenApiRouteName)
             {
-                // Generated live here; the Functions app serves the copy in docs/openapi.json.
-                app.MapOpenApi(route.Path).WithName(route.Name).WithTags(route.Tag);
+                // Generated live here (the Functions app serves the copy in docs/openapi.json). The generator's
+                // endpoint runs inside the executor, so it needs a token and is logged like every other route.
+                app.MapOpenApi(route.Path).WithName(route.Name).WithTags(route.Tag).AddEndpointFilter((context, next) =>
+                    ExecuteAsync(executor, route, context, next));
                 continue;
             }
 
@@ -79,9 +81,16 @@ public static class KmsLocalHostApp
                 .WithSummary(route.Summary)
                 .WithTags(route.Tag)
                 .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-            if (route.Template != "health")
+            if (!route.AllowAnonymous)
             {
-                endpoint.ProducesProblem(StatusCodes.Status400BadRequest);
+                endpoint.ProducesProblem(StatusCodes.Status400BadRequest)
+                    .ProducesProblem(StatusCodes.Status401Unauthorized)
+                    .ProducesProblem(StatusCodes.Status403Forbidden);
+            }
+
+            if (route.RateLimited)
+            {
+                endpoint.ProducesProblem(StatusCodes.Status429TooManyRequests);
             }
 
             if (route.Template.Contains('{', StringComparison.Ordinal) || route.RequestType is not null)
@@ -91,7 +100,7 @@ public static class KmsLocalHostApp
 
             if (route.RequestType is not null)
             {
-                endpoint.Accepts(route.RequestType, "application/json")
+                endpoint.Accepts(route.RequestType, route.BodyOptional, "application/json")
                     .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
                     .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
             }
@@ -105,6 +114,21 @@ public static class KmsLocalHostApp
                 endpoint.Produces(route.SuccessStatus);
             }
         }
+    }
+
+    private static async ValueTask<object?> ExecuteAsync(KmsRequestExecutor executor, KmsRoute route, EndpointFilterInvocationContext context,
+        EndpointFilterDelegate next)
+    {
+        object? generated = null;
+        var result = await executor.ExecuteAsync(context.HttpContext, route with
+        {
+            Handle = async _ =>
+            {
+                generated = await next(context);
+                return generated as IResult ?? Results.Empty;
+            },
+        });
+        return result is KmsProblem ? result : generated;
     }
 
     /// <summary>Unknown paths and wrong methods get ProblemDetails like every other error.</summary>

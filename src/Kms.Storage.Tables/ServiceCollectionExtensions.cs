@@ -13,7 +13,8 @@ namespace Kms.Storage.Tables;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IKeyStore"/>, <see cref="IAliasStore"/> and <see cref="TableStoreInitializer"/> on
+    /// Registers <see cref="IKeyStore"/>, <see cref="IAliasStore"/>, <see cref="IKeyPolicyStore"/>,
+    /// <see cref="IRoleAssignmentStore"/>, <see cref="IApprovalStore"/> and <see cref="TableStoreInitializer"/> on
     /// Azure Tables, configured from <paramref name="section"/> (normally <c>Kms:Storage</c>, see
     /// <see cref="TableStorageOptions"/>). Options are validated when first used and at host start.
     /// Hosts should call <see cref="TableStoreInitializer.EnsureCreatedAsync"/> before serving requests.
@@ -30,6 +31,10 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => KmsTables.Create(sp.GetRequiredService<IOptions<TableStorageOptions>>().Value));
         services.TryAddSingleton<IKeyStore>(sp => new TableKeyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyStore>(sp)));
         services.TryAddSingleton<IAliasStore>(sp => new TableAliasStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAliasStore>(sp)));
+        services.TryAddSingleton<IKeyPolicyStore>(sp => new TableKeyPolicyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyPolicyStore>(sp)));
+        services.TryAddSingleton<IRoleAssignmentStore>(sp =>
+            new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
+        services.TryAddSingleton<IApprovalStore>(sp => new TableApprovalStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableApprovalStore>(sp)));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;
     }

@@ -18,15 +18,20 @@ namespace Kms.Storage.Tables;
 //   RowKey "key"          the KeyRecord:
 //     Spec            string  KeySpec enum name (e.g. "Aes256", "Rsa2048", "EcP256", "HmacSha256")
 //     Usage           string  KeyUsage enum name ("EncryptDecrypt", "SignVerify", "GenerateVerifyMac")
-//     State           string  KeyState enum name ("Enabled", "Disabled")
+//     State           string  KeyState enum name ("Enabled", "Disabled", "PendingDeletion")
 //     PrimaryVersion  Int32   version used for new encryptions and signatures
 //     LatestVersion   Int32   highest version number that exists
 //     Description     string  absent when the key has none
 //     Tags            string  JSON object of string to string ("{}" when there are no tags)
 //     CreatedAt       DateTime (UTC)
 //     UpdatedAt       DateTime (UTC)
+//     DeletionProtection Boolean  true while deletion cannot be scheduled
+//     DeletionDate    DateTime (UTC) when the key is to be destroyed; absent unless State is "PendingDeletion"
+//                     Rows written before these two existed lack both and read as false and null.
+//   RowKey "policy"       the key's policy (StoredKeyPolicy), absent when it has none; see TableKeyPolicyStore.
 //   RowKey "v" + version zero-padded to 10 digits ("v0000000001"), one row per KeyVersionRecord; the padding
-//   makes a partition query return versions oldest first:
+//   makes a partition query return versions oldest first. Version queries select RowKey ge "v" and lt "w", and
+//   key listing RowKey eq "key", so neither ever sees the "policy" row:
 //     Version         Int32   the version number (same as in the RowKey)
 //     State           string  KeyVersionState enum name ("Enabled", "Disabled")
 //     WrappedMaterial Binary  secret or private key wrapped under the HSM root key (CKM_AES_KEY_WRAP_PAD);
@@ -37,6 +42,8 @@ namespace Kms.Storage.Tables;
 //     StateChangedAt  DateTime (UTC)
 //
 // Table "{prefix}aliases": see TableAliasStore.
+// Table "{prefix}roleassignments": see TableRoleAssignmentStore.
+// Table "{prefix}approvals": see TableApprovalStore.
 //
 // Writes:
 //   create key   one transaction: Add "key" row + Add "v0000000001" row.
@@ -296,17 +303,6 @@ internal sealed class TableKeyStore : IKeyStore
     /// A lost race. A 404 on a conditional update (the row vanished since it was read) is one too: the caller
     /// re-reads and then sees the row is gone.
     /// </summary>
-    private KmsException Conflict(string operation, string keyId, int status, string? what = null)
-    {
-        if (status == 404)
-        {
-            _logger.UpdateTargetMissing(operation, keyId);
-        }
-        else
-        {
-            _logger.ConcurrentModification(operation, keyId, status);
-        }
-
-        return KmsErrors.ConcurrentModification(what ?? $"Key '{keyId}'");
-    }
+    private KmsException Conflict(string operation, string keyId, int status, string? what = null) =>
+        _logger.LostRace(operation, keyId, status, what ?? $"Key '{keyId}'");
 }

@@ -1,14 +1,15 @@
 namespace Kms.Storage.Tables;
 
 /// <summary>
-/// Where and how the key and alias stores reach Azure Tables (configuration section <c>Kms:Storage</c>).
+/// Where and how the key, alias, key policy, role assignment and approval stores reach Azure Tables
+/// (configuration section <c>Kms:Storage</c>).
 /// </summary>
 public sealed class TableStorageOptions
 {
     public const string SectionName = "Kms:Storage";
 
-    /// <summary>Longest table prefix, so that the longest table name ("{prefix}aliases") stays within 63 characters.</summary>
-    public const int MaxTablePrefixLength = 63 - 7;
+    /// <summary>Longest table prefix, so that the longest table name ("{prefix}roleassignments") stays within 63 characters.</summary>
+    public const int MaxTablePrefixLength = 63 - 15;
 
     /// <summary>
     /// Storage connection string (Azurite locally, or an account key). When set it wins over
@@ -22,7 +23,10 @@ public sealed class TableStorageOptions
     /// </summary>
     public Uri? TableEndpoint { get; set; }
 
-    /// <summary>Prefix of every table name (letters and digits, starting with a letter): "{prefix}keys", "{prefix}aliases".</summary>
+    /// <summary>
+    /// Prefix of every table name (letters and digits, starting with a letter): "{prefix}keys", "{prefix}aliases",
+    /// "{prefix}roleassignments", "{prefix}approvals".
+    /// </summary>
     public string TablePrefix { get; set; } = "kms";
 
     /// <summary>
@@ -34,11 +38,17 @@ public sealed class TableStorageOptions
     /// <summary>Retries of a failed request (network error, timeout, 408/429/5xx) before it is reported as unavailable.</summary>
     public int MaxRetries { get; set; } = 2;
 
-    /// <summary>Name of the table holding keys and their versions.</summary>
+    /// <summary>Name of the table holding keys, their versions and their policies.</summary>
     public string KeysTableName => TablePrefix + "keys";
 
     /// <summary>Name of the table holding aliases.</summary>
     public string AliasesTableName => TablePrefix + "aliases";
+
+    /// <summary>Name of the table holding role assignments.</summary>
+    public string RoleAssignmentsTableName => TablePrefix + "roleassignments";
+
+    /// <summary>Name of the table holding approval requests.</summary>
+    public string ApprovalsTableName => TablePrefix + "approvals";
 
     /// <summary>Throws when a value is missing or out of range, so a bad setting stops the host at start.</summary>
     public void Validate()

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kms.Api.Security;
+using Kms.Core.Authorization;
 using Kms.Hsm.Pkcs11;
 using Kms.LocalHost;
 using Kms.Storage.Tables;
@@ -20,9 +22,28 @@ namespace Kms.Api.Tests;
 /// </summary>
 public sealed class KmsHostFixture : IAsyncLifetime
 {
+    /// <summary>The principal of <see cref="Client"/>: an admin who may also use keys and rotate them.</summary>
+    public const string AdminPrincipal = "test-admin";
+
+    private readonly DirectoryInfo _secrets = Directory.CreateTempSubdirectory("kms-api-tests");
+    private readonly List<HttpClient> _clients = [];
     private WebApplication? _app;
 
+    /// <summary>Settings a derived fixture changes (e.g. rate limits) before the host is built.</summary>
+    private readonly Dictionary<string, string?> _settings;
+
+    public KmsHostFixture()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    internal KmsHostFixture(Dictionary<string, string?> settings) => _settings = settings;
+
     public HttpClient Client { get; private set; } = null!;
+
+    public DevTokenIssuer Issuer { get; private set; } = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
 
     public ConcurrentQueue<string> Logs { get; } = new();
 
@@ -32,21 +53,54 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
         var hsm = LocalStack.Configuration.GetSection("Kms:Hsm").Get<Pkcs11HsmOptions>()!;
         RootKeyCeremony.EnsureRootKey(hsm);
+        var keyFile = Path.Combine(_secrets.FullName, "dev-issuer.pem");
+        DevTokenIssuer.EnsureKeyFile(keyFile);
+        Issuer = DevTokenIssuer.Load(keyFile);
         _app = KmsLocalHostApp.Build([], builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration["Kms:Storage:TablePrefix"] = LocalStack.UniqueName("api");
-            builder.Configuration["Kms:MaxBatchItems"] = "1000";
+            builder.Configuration["Kms:Auth:Mode"] = KmsAuthOptions.DevMode;
+            builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = keyFile;
+            builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
         });
         await _app.Services.GetRequiredService<TableStoreInitializer>().EnsureCreatedAsync(CancellationToken.None);
         await _app.StartAsync();
-        Client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+        BaseAddress = new Uri(_app.Urls.First());
+        Client = CreateClient(AdminPrincipal, KmsRoles.Admin, KmsRoles.Crypto, KmsRoles.Operator);
     }
+
+    /// <summary>A client whose requests carry a fresh token for <paramref name="principal"/> with <paramref name="roles"/>.</summary>
+    public HttpClient CreateClient(string principal, params string[] roles) => CreateClientWithToken(Token(principal, roles));
+
+    public HttpClient CreateClientWithToken(string? token)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
+    }
+
+    public string Token(string principal, params string[] roles) =>
+        Issuer.Mint(principal, roles, KmsAuthOptions.DefaultAudience, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(30));
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        _secrets.Delete(recursive: true);
         if (_app is not null)
         {
             await _app.StopAsync();

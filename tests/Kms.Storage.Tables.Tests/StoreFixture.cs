@@ -27,6 +27,10 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
         _services = BuildServices(prefix, overrides);
         Keys = _services.GetRequiredService<IKeyStore>();
         Aliases = _services.GetRequiredService<IAliasStore>();
+        Policies = _services.GetRequiredService<IKeyPolicyStore>();
+        RoleAssignments = _services.GetRequiredService<IRoleAssignmentStore>();
+        Approvals = _services.GetRequiredService<IApprovalStore>();
+        Tables = _services.GetRequiredService<KmsTables>();
         Initializer = _services.GetRequiredService<TableStoreInitializer>();
     }
 
@@ -35,6 +39,15 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
     public IKeyStore Keys { get; }
 
     public IAliasStore Aliases { get; }
+
+    public IKeyPolicyStore Policies { get; }
+
+    public IRoleAssignmentStore RoleAssignments { get; }
+
+    public IApprovalStore Approvals { get; }
+
+    /// <summary>The raw table clients, for writing rows the stores would not write (e.g. rows of an older layout).</summary>
+    internal KmsTables Tables { get; }
 
     public TableStoreInitializer Initializer { get; }
 
@@ -72,7 +85,7 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
     {
         if (_createTables)
         {
-            foreach (var table in _services.GetRequiredService<KmsTables>().All)
+            foreach (var table in Tables.All)
             {
                 await table.DeleteAsync();
             }

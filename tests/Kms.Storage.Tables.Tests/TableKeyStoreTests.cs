@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Kms.Core;
 using Kms.Core.Errors;
 
@@ -55,6 +56,76 @@ public sealed class TableKeyStoreTests : IClassFixture<StoreFixture>
         Assert.NotNull(readVersion);
         Assert.Null(readVersion.PublicKey);
         Assert.Equal(version.WrappedMaterial, readVersion.WrappedMaterial);
+    }
+
+    [Fact]
+    public async Task CreateKeyAsync_PendingDeletionWithProtectionAndDate_RoundTrips()
+    {
+        // Arrange
+        var key = Records.Key() with
+        {
+            State = KeyState.PendingDeletion,
+            DeletionProtection = true,
+            DeletionDate = Records.Created.AddDays(30),
+        };
+
+        // Act
+        var created = await _fixture.Keys.CreateKeyAsync(key, Records.Version(key.KeyId, 1), CancellationToken.None);
+        var read = await _fixture.Keys.GetKeyAsync(key.KeyId, CancellationToken.None);
+
+        // Assert
+        Assert.NotNull(read);
+        Assert.Equal(key with { Tags = read.Tags, ETag = created.ETag }, read);
+        Assert.Equal(KeyState.PendingDeletion, read.State);
+        Assert.True(read.DeletionProtection);
+        Assert.Equal(Records.Created.AddDays(30), read.DeletionDate);
+    }
+
+    [Fact]
+    public async Task UpdateKeyAsync_DeletionCancelled_ClearsDeletionDate()
+    {
+        // Arrange
+        var key = Records.Key() with { State = KeyState.PendingDeletion, DeletionDate = Records.Created.AddDays(7) };
+        var created = await _fixture.Keys.CreateKeyAsync(key, Records.Version(key.KeyId, 1), CancellationToken.None);
+
+        // Act
+        await _fixture.Keys.UpdateKeyAsync(created with { State = KeyState.Disabled, DeletionDate = null, DeletionProtection = true },
+            CancellationToken.None);
+
+        // Assert
+        var read = await _fixture.Keys.GetKeyAsync(key.KeyId, CancellationToken.None);
+        Assert.NotNull(read);
+        Assert.Equal(KeyState.Disabled, read.State);
+        Assert.Null(read.DeletionDate);
+        Assert.True(read.DeletionProtection);
+    }
+
+    [Fact]
+    public async Task GetKeyAsync_RowWrittenBeforeDeletionProperties_ReadsUnprotectedAndUnscheduled()
+    {
+        // Arrange: a key row as stores before deletion scheduling wrote it, without DeletionProtection or DeletionDate.
+        var keyId = Guid.NewGuid().ToString("D");
+        await _fixture.Tables.Keys.AddEntityAsync(new TableEntity(keyId, "key")
+        {
+            ["Spec"] = "Aes256",
+            ["Usage"] = "EncryptDecrypt",
+            ["State"] = "Enabled",
+            ["PrimaryVersion"] = 1,
+            ["LatestVersion"] = 1,
+            ["Tags"] = "{}",
+            ["CreatedAt"] = Records.Created,
+            ["UpdatedAt"] = Records.Created,
+        });
+
+        // Act
+        var read = await _fixture.Keys.GetKeyAsync(keyId, CancellationToken.None);
+
+        // Assert
+        Assert.NotNull(read);
+        Assert.Equal(KeyState.Enabled, read.State);
+        Assert.False(read.DeletionProtection);
+        Assert.Null(read.DeletionDate);
+        Assert.Equal(Records.Key(keyId) with { ETag = read.ETag, Tags = read.Tags }, read);
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public sealed class TableStorageOptionsTests
         // Assert
         Assert.Equal("kmskeys", options.KeysTableName);
         Assert.Equal("kmsaliases", options.AliasesTableName);
+        Assert.Equal("kmsroleassignments", options.RoleAssignmentsTableName);
+        Assert.Equal("kmsapprovals", options.ApprovalsTableName);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
         Assert.Equal(2, options.MaxRetries);
     }
@@ -47,6 +49,32 @@ public sealed class TableStorageOptionsTests
         // Arrange
         var options = Valid();
         options.TablePrefix = prefix;
+
+        // Act / Assert
+        Assert.ThrowsAny<ArgumentException>(options.Validate);
+    }
+
+    [Fact]
+    public void Validate_LongestPrefix_KeepsEveryTableNameWithin63Characters()
+    {
+        // Arrange
+        var options = Valid();
+        options.TablePrefix = "k" + new string('1', TableStorageOptions.MaxTablePrefixLength - 1);
+
+        // Act
+        options.Validate();
+
+        // Assert
+        Assert.Equal(63, options.RoleAssignmentsTableName.Length);
+        Assert.All(new[] { options.KeysTableName, options.AliasesTableName, options.ApprovalsTableName }, n => Assert.True(n.Length <= 63));
+    }
+
+    [Fact]
+    public void Validate_PrefixOneTooLong_Throws()
+    {
+        // Arrange
+        var options = Valid();
+        options.TablePrefix = "k" + new string('1', TableStorageOptions.MaxTablePrefixLength);
 
         // Act / Assert
         Assert.ThrowsAny<ArgumentException>(options.Validate);
@@ -119,7 +147,12 @@ public sealed class TableStorageOptionsTests
         Assert.Equal(1, options.MaxRetries);
         Assert.Equal("prod1keys", tables.Keys.Name);
         Assert.Equal("prod1aliases", tables.Aliases.Name);
+        Assert.Equal("prod1roleassignments", tables.RoleAssignments.Name);
+        Assert.Equal("prod1approvals", tables.Approvals.Name);
         Assert.NotNull(services.GetRequiredService<IAliasStore>());
+        Assert.NotNull(services.GetRequiredService<IKeyPolicyStore>());
+        Assert.NotNull(services.GetRequiredService<IRoleAssignmentStore>());
+        Assert.NotNull(services.GetRequiredService<IApprovalStore>());
         Assert.NotNull(services.GetRequiredService<TableStoreInitializer>());
     }
 

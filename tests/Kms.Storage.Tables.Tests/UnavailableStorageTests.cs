@@ -92,6 +92,39 @@ public sealed class UnavailableStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetPolicyAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
+    {
+        // Act
+        var error = await Assert.ThrowsAsync<KmsException>(
+            () => _unreachable.Policies.GetPolicyAsync(Guid.NewGuid().ToString("D"), CancellationToken.None));
+
+        // Assert
+        Assert.Equal(KmsErrorCodes.StorageUnavailable, error.Code);
+    }
+
+    [Fact]
+    public async Task ListForPrincipalAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
+    {
+        // Act
+        var error = await Assert.ThrowsAsync<KmsException>(
+            () => _unreachable.RoleAssignments.ListForPrincipalAsync("alice@example.com", CancellationToken.None));
+
+        // Assert
+        Assert.Equal(KmsErrorCodes.StorageUnavailable, error.Code);
+    }
+
+    [Fact]
+    public async Task CreateApprovalAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
+    {
+        // Act
+        var error = await Assert.ThrowsAsync<KmsException>(
+            () => _unreachable.Approvals.CreateAsync(Records.DestroyRequest(Guid.NewGuid().ToString("D")), CancellationToken.None));
+
+        // Assert
+        Assert.Equal(KmsErrorCodes.StorageUnavailable, error.Code);
+    }
+
+    [Fact]
     public async Task EnsureCreatedAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
     {
         // Act

@@ -8,7 +8,8 @@ public sealed record CreateKeyRequest(
     string? KeyUsage = null,
     string? Alias = null,
     string? Description = null,
-    Dictionary<string, string>? Tags = null);
+    Dictionary<string, string>? Tags = null,
+    bool? DeletionProtection = null);
 
 public sealed record KeyResponse(
     string KeyId,
@@ -21,7 +22,9 @@ public sealed record KeyResponse(
     IReadOnlyDictionary<string, string> Tags,
     IReadOnlyList<string>? Aliases,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    bool DeletionProtection,
+    DateTimeOffset? DeletionDate);
 
 public sealed record KeyListResponse(IReadOnlyList<KeyResponse> Keys, string? ContinuationToken);
 
@@ -44,3 +47,9 @@ public sealed record AliasResponse(string Alias, string KeyId, DateTimeOffset Cr
 public sealed record ComponentHealthResponse(string Status, string? Detail);
 
 public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, ComponentHealthResponse> Components);
+
+public sealed record ScheduleDeletionRequest(int? WaitingDays = null);
+
+public sealed record DeletionProtectionRequest(bool? Enabled);
+
+public sealed record DestructionRequest(int? Version = null, string? Reason = null);

@@ -1,4 +1,5 @@
 using Kms.Core;
+using Kms.Core.Ports;
 using Kms.Core.Services;
 
 namespace Kms.Api.Contracts;
@@ -7,7 +8,7 @@ internal static class Mapping
 {
     public static KeyResponse ToResponse(this KeyRecord key, IReadOnlyList<string>? aliases = null) =>
         new(key.KeyId, KeySpecNames.ToWire(key.Spec), KeyUsageNames.ToWire(key.Usage), ToWire(key.State), key.PrimaryVersion,
-            key.LatestVersion, key.Description, key.Tags, aliases, key.CreatedAt, key.UpdatedAt);
+            key.LatestVersion, key.Description, key.Tags, aliases, key.CreatedAt, key.UpdatedAt, key.DeletionProtection, key.DeletionDate);
 
     public static KeyResponse ToResponse(this KeyDescription description) => description.Key.ToResponse(description.Aliases);
 
@@ -16,7 +17,20 @@ internal static class Mapping
 
     public static AliasResponse ToResponse(this AliasRecord alias) => new(alias.Name, alias.KeyId, alias.CreatedAt, alias.UpdatedAt);
 
-    public static string ToWire(KeyState state) => state == KeyState.Enabled ? "ENABLED" : "DISABLED";
+    public static string ToWire(KeyState state) => state switch
+    {
+        KeyState.Enabled => "ENABLED",
+        KeyState.PendingDeletion => "PENDING_DELETION",
+        _ => "DISABLED",
+    };
+
+    public static ApprovalResponse ToResponse(this ApprovalRequest request) =>
+        new(request.Id, request.Operation, request.KeyId, request.Version, request.RequestedBy, request.Reason, request.RequiredApprovals,
+            request.Approvals.Select(a => new ApprovalEntry(a.Principal, a.ApprovedAt, a.Comment)).ToArray(),
+            request.Status.ToString().ToUpperInvariant(), request.CreatedAt, request.ExpiresAt);
+
+    public static RoleAssignmentResponse ToResponse(this RoleAssignment assignment) =>
+        new(assignment.Id, assignment.Principal, assignment.Role, assignment.Scope, assignment.CreatedBy, assignment.CreatedAt);
 
     public static string ToWire(KeyVersionState state) => state == KeyVersionState.Enabled ? "ENABLED" : "DISABLED";
 }

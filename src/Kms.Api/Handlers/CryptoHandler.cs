@@ -170,7 +170,7 @@ public sealed class CryptoHandler
     public async Task<IResult> GenerateRandomAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var request = await _body.ReadAsync<RandomRequest>(http.Request, cancellationToken);
-        var bytes = _crypto.GenerateRandom(request.Bytes ?? throw KmsErrors.MissingField("bytes"));
+        var bytes = await _crypto.GenerateRandomAsync(request.Bytes ?? throw KmsErrors.MissingField("bytes"), cancellationToken);
         return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
     }
 

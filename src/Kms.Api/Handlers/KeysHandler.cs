@@ -25,7 +25,8 @@ public sealed class KeysHandler
         var request = await _body.ReadAsync<CreateKeyRequest>(http.Request, cancellationToken);
         var spec = KeySpecNames.Parse(request.KeySpec ?? throw KmsErrors.MissingField("keySpec"));
         KeyUsage? usage = request.KeyUsage is null ? null : KeyUsageNames.Parse(request.KeyUsage);
-        var created = await _keys.CreateKeyAsync(new CreateKeyCommand(spec, usage, request.Alias, request.Description, request.Tags), cancellationToken);
+        var created = await _keys.CreateKeyAsync(
+            new CreateKeyCommand(spec, usage, request.Alias, request.Description, request.Tags, request.DeletionProtection ?? false), cancellationToken);
         KmsRequestContext.Of(http).SetKey(created.Key.KeyId, created.Key.PrimaryVersion);
         return Results.Json(created.ToResponse(), KmsJson.Options, statusCode: StatusCodes.Status201Created);
     }
@@ -79,11 +80,31 @@ public sealed class KeysHandler
     public Task<IResult> DisableVersionAsync(HttpContext http, CancellationToken cancellationToken) =>
         SetVersionStateAsync(http, KeyVersionState.Disabled, cancellationToken);
 
-    private async Task<IResult> SetStateAsync(HttpContext http, KeyState state, CancellationToken cancellationToken)
+    public async Task<IResult> ScheduleDeletionAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var key = await _keys.SetKeyStateAsync(http.RouteValue("keyId"), state, cancellationToken);
+        var request = http.Request.ContentLength is null or 0 ? new ScheduleDeletionRequest() : await _body.ReadAsync<ScheduleDeletionRequest>(http.Request, cancellationToken);
+        return KeyResult(http, await _keys.ScheduleDeletionAsync(http.RouteValue("keyId"), request.WaitingDays, cancellationToken));
+    }
+
+    public async Task<IResult> CancelDeletionAsync(HttpContext http, CancellationToken cancellationToken) =>
+        KeyResult(http, await _keys.CancelDeletionAsync(http.RouteValue("keyId"), cancellationToken));
+
+    public async Task<IResult> SetDeletionProtectionAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<DeletionProtectionRequest>(http.Request, cancellationToken);
+        var enabled = request.Enabled ?? throw KmsErrors.MissingField("enabled");
+        return KeyResult(http, await _keys.SetDeletionProtectionAsync(http.RouteValue("keyId"), enabled, cancellationToken));
+    }
+
+    private static IResult KeyResult(HttpContext http, KeyRecord key)
+    {
         KmsRequestContext.Of(http).SetKey(key.KeyId);
         return Results.Json(key.ToResponse(), KmsJson.Options);
+    }
+
+    private async Task<IResult> SetStateAsync(HttpContext http, KeyState state, CancellationToken cancellationToken)
+    {
+        return KeyResult(http, await _keys.SetKeyStateAsync(http.RouteValue("keyId"), state, cancellationToken));
     }
 
     private async Task<IResult> SetVersionStateAsync(HttpContext http, KeyVersionState state, CancellationToken cancellationToken)

@@ -44,6 +44,9 @@ public sealed class KmsProblem : IResult
         KmsErrorKind.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         KmsErrorKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         KmsErrorKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        KmsErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
+        KmsErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        KmsErrorKind.Throttled => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -80,6 +83,14 @@ public sealed class KmsProblem : IResult
         var response = httpContext.Response;
         response.StatusCode = Status;
         response.ContentType = ContentType;
+        if (Status == StatusCodes.Status401Unauthorized)
+        {
+            // RFC 6750: no error code when no token was sent, invalid_token with a description otherwise.
+            response.Headers.WWWAuthenticate = Detail == Security.BearerTokenAuthenticator.MissingTokenMessage
+                ? "Bearer realm=\"kms\""
+                : $"Bearer realm=\"kms\", error=\"invalid_token\", error_description=\"{Detail}\"";
+        }
+
         if (RetryAfterSeconds is { } seconds)
         {
             response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

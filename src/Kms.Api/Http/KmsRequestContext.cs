@@ -1,5 +1,5 @@
-using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Kms.Core.Authorization;
 using Microsoft.AspNetCore.Http;
 
 namespace Kms.Api.Http;
@@ -7,27 +7,36 @@ namespace Kms.Api.Http;
 /// <summary>
 /// What is known about one API request: who sent it, which operation, and which key and version it touched.
 /// Created by <see cref="KmsRequestExecutor"/> before a handler runs; handlers fill in the key they resolved.
-/// Authentication sets <see cref="Principal"/>; audit reads the whole context when the request completes.
+/// Authentication sets <see cref="Caller"/>; the access guard records its decisions; audit reads the whole
+/// context when the request completes.
 /// </summary>
 public sealed partial class KmsRequestContext
 {
     public const string RequestIdHeader = "x-request-id";
 
-    private KmsRequestContext(string requestId, string operation, ClaimsPrincipal principal, string? callerAddress)
+    private static readonly AsyncLocal<KmsRequestContext?> CurrentContext = new();
+    private readonly List<RecordedDecision> _decisions = [];
+
+    private KmsRequestContext(string requestId, string operation, string? callerAddress)
     {
         RequestId = requestId;
         Operation = operation;
-        Principal = principal;
         CallerAddress = callerAddress;
     }
+
+    /// <summary>The request being served on this asynchronous flow, if any.</summary>
+    public static KmsRequestContext? Current => CurrentContext.Value;
 
     public string RequestId { get; }
 
     /// <summary>The route name, e.g. <c>Encrypt</c>.</summary>
     public string Operation { get; }
 
-    /// <summary>The caller. Until authentication is configured it is the host's (anonymous) user.</summary>
-    public ClaimsPrincipal Principal { get; set; }
+    /// <summary>The authenticated caller; null on anonymous routes and before authentication.</summary>
+    public KmsCaller? Caller { get; internal set; }
+
+    /// <summary>Every authorization decision taken for this request, in order (a batch can touch several keys).</summary>
+    public IReadOnlyList<RecordedDecision> Decisions => _decisions;
 
     public string? CallerAddress { get; }
 
@@ -43,6 +52,14 @@ public sealed partial class KmsRequestContext
     {
         KeyId = keyId;
         KeyVersion = version;
+    }
+
+    public void RecordDecision(string action, string? keyId, AccessDecision decision)
+    {
+        lock (_decisions)
+        {
+            _decisions.Add(new RecordedDecision(action, keyId, decision));
+        }
     }
 
     public void SetContextKeys(IReadOnlyList<string> keys)
@@ -63,11 +80,15 @@ public sealed partial class KmsRequestContext
         var requestId = RequestIdPattern().IsMatch(supplied) ? supplied : Guid.NewGuid().ToString("N");
         http.TraceIdentifier = requestId;
         http.Response.Headers[RequestIdHeader] = requestId;
-        var context = new KmsRequestContext(requestId, operation, http.User, http.Connection.RemoteIpAddress?.ToString());
+        var context = new KmsRequestContext(requestId, operation, http.Connection.RemoteIpAddress?.ToString());
         http.Features.Set(context);
+        CurrentContext.Value = context;
         return context;
     }
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex RequestIdPattern();
 }
+
+/// <summary>One authorization decision: the action, the key (null for key-independent actions) and the outcome with its reason.</summary>
+public sealed record RecordedDecision(string Action, string? KeyId, AccessDecision Decision);

@@ -1,3 +1,4 @@
+using Kms.Api.Security;
 using Kms.Core.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -12,12 +13,17 @@ namespace Kms.Api.Http;
 public sealed partial class KmsRequestExecutor
 {
     private readonly IEnumerable<IRequestObserver> _observers;
+    private readonly BearerTokenAuthenticator _authenticator;
+    private readonly PrincipalRateLimiter _rateLimiter;
     private readonly TimeProvider _time;
     private readonly ILogger<KmsRequestExecutor> _logger;
 
-    public KmsRequestExecutor(IEnumerable<IRequestObserver> observers, TimeProvider time, ILogger<KmsRequestExecutor> logger)
+    public KmsRequestExecutor(IEnumerable<IRequestObserver> observers, BearerTokenAuthenticator authenticator, PrincipalRateLimiter rateLimiter,
+        TimeProvider time, ILogger<KmsRequestExecutor> logger)
     {
         _observers = observers;
+        _authenticator = authenticator;
+        _rateLimiter = rateLimiter;
         _time = time;
         _logger = logger;
     }
@@ -31,6 +37,16 @@ public sealed partial class KmsRequestExecutor
         IResult result;
         try
         {
+            if (!route.AllowAnonymous)
+            {
+                context.Caller = await _authenticator.AuthenticateAsync(http);
+            }
+
+            if (route.RateLimited)
+            {
+                _rateLimiter.Demand(context.Caller!.Principal);
+            }
+
             result = await route.Handle(http);
         }
         catch (KmsException e)

@@ -15,6 +15,29 @@ public sealed class RequestBody
 
     public async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
+        using var buffer = await ReadBytesAsync(request, cancellationToken);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), KmsJson.Options)
+                ?? throw KmsErrors.MalformedRequest("The request body must be a JSON object, not null.");
+        }
+        catch (JsonException e)
+        {
+            // The path names the field; the serializer's message is not echoed because it can quote input.
+            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at '{e.Path}'";
+            throw KmsErrors.MalformedRequest($"The request body is not valid JSON for this operation{where}: check field names and types.");
+        }
+    }
+
+    /// <summary>The JSON body as text, for documents validated by their own parser (key policies).</summary>
+    public async Task<string> ReadJsonTextAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = await ReadBytesAsync(request, cancellationToken);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    private async Task<MemoryStream> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         if (!IsJson(request.ContentType))
         {
             throw KmsErrors.UnsupportedMediaType();
@@ -25,7 +48,7 @@ public sealed class RequestBody
             throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
         }
 
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
@@ -38,22 +61,7 @@ public sealed class RequestBody
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
-        {
-            throw KmsErrors.MalformedRequest("The request body is empty; a JSON object is required.");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), KmsJson.Options)
-                ?? throw KmsErrors.MalformedRequest("The request body must be a JSON object, not null.");
-        }
-        catch (JsonException e)
-        {
-            // The path names the field; the serializer's message is not echoed because it can quote input.
-            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at '{e.Path}'";
-            throw KmsErrors.MalformedRequest($"The request body is not valid JSON for this operation{where}: check field names and types.");
-        }
+        return buffer.Length > 0 ? buffer : throw KmsErrors.MalformedRequest("The request body is empty; a JSON object is required.");
     }
 
     private static bool IsJson(string? contentType)

@@ -16,13 +16,17 @@ public sealed class EncryptionContext
 
     private readonly (byte[] Key, byte[] Value)[] _pairs;
 
-    private EncryptionContext((byte[] Key, byte[] Value)[] pairs, IReadOnlyList<string> keys)
+    private EncryptionContext((byte[] Key, byte[] Value)[] pairs, IReadOnlyList<string> keys, IReadOnlyDictionary<string, string> values)
     {
         _pairs = pairs;
         Keys = keys;
+        Values = values;
     }
 
-    public static EncryptionContext Empty { get; } = new([], []);
+    public static EncryptionContext Empty { get; } = new([], [], new Dictionary<string, string>());
+
+    /// <summary>The pairs, for policy conditions. Never log or return these: context values can be sensitive.</summary>
+    public IReadOnlyDictionary<string, string> Values { get; }
 
     /// <summary>Context keys in canonical order. Audit records carry these, never the values.</summary>
     public IReadOnlyList<string> Keys { get; }
@@ -66,7 +70,8 @@ public sealed class EncryptionContext
         }
 
         Array.Sort(pairs, static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
-        return new EncryptionContext(pairs, pairs.Select(p => Encoding.UTF8.GetString(p.Key)).ToArray());
+        return new EncryptionContext(pairs, pairs.Select(p => Encoding.UTF8.GetString(p.Key)).ToArray(),
+            new Dictionary<string, string>(context, StringComparer.Ordinal));
     }
 
     /// <summary>Length of <see cref="WriteCanonical"/>'s output.</summary>

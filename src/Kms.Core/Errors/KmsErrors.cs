@@ -90,6 +90,9 @@ public static class KmsErrors
     public static KmsException DeletionProtected(string keyId) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.DeletionProtected, $"Key '{keyId}' has deletion protection; an admin must clear it first.");
 
+    public static KmsException PolicyNotFound(string keyId) =>
+        new(KmsErrorKind.NotFound, KmsErrorCodes.PolicyNotFound, $"Key '{keyId}' has no key policy; roles alone decide access to it.");
+
     public static KmsException RoleAssignmentNotFound(string id) =>
         new(KmsErrorKind.NotFound, KmsErrorCodes.RoleAssignmentNotFound, $"Role assignment '{id}' was not found.");
 

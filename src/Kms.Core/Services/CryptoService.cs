@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Kms.Core.Authorization;
 using Kms.Core.Crypto;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
@@ -14,14 +15,26 @@ public sealed class CryptoService
 {
     public const int MaxRandomBytes = 1024;
 
+    private static readonly KeyOperation EncryptOperation = new(KmsActions.Encrypt, KeyUsage.EncryptDecrypt, "encrypt");
+    private static readonly KeyOperation DecryptOperation = new(KmsActions.Decrypt, KeyUsage.EncryptDecrypt, "decrypt");
+    private static readonly KeyOperation ReEncryptOperation = new(KmsActions.ReEncrypt, KeyUsage.EncryptDecrypt, "re-encrypt");
+    private static readonly KeyOperation DataKeyOperation = new(KmsActions.GenerateDataKey, KeyUsage.EncryptDecrypt, "generate data keys");
+    private static readonly KeyOperation SignOperation = new(KmsActions.Sign, KeyUsage.SignVerify, "sign");
+    private static readonly KeyOperation VerifyOperation = new(KmsActions.Verify, KeyUsage.SignVerify, "verify");
+    private static readonly KeyOperation PublicKeyOperation = new(KmsActions.GetPublicKey, KeyUsage.SignVerify, "export a public key");
+    private static readonly KeyOperation MacOperation = new(KmsActions.GenerateMac, KeyUsage.GenerateVerifyMac, "generate a MAC");
+    private static readonly KeyOperation VerifyMacOperation = new(KmsActions.VerifyMac, KeyUsage.GenerateVerifyMac, "verify a MAC");
+
     private readonly KeyCatalog _catalog;
     private readonly IHsm _hsm;
+    private readonly IAccessGuard _access;
     private readonly KmsOptions _options;
 
-    public CryptoService(KeyCatalog catalog, IHsm hsm, IOptions<KmsOptions> options)
+    public CryptoService(KeyCatalog catalog, IHsm hsm, IAccessGuard access, IOptions<KmsOptions> options)
     {
         _catalog = catalog;
         _hsm = hsm;
+        _access = access;
         _options = options.Value;
     }
 
@@ -29,13 +42,13 @@ public sealed class CryptoService
         CancellationToken cancellationToken)
     {
         RequireSize(plaintext.Length, "plaintext");
-        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.EncryptDecrypt, "encrypt", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, null, EncryptOperation, context, cancellationToken);
         return new EncryptResult(Seal(key, version, plaintext.Span, context), key.KeyId, version.Version);
     }
 
     public async Task<DecryptResult> DecryptAsync(ReadOnlyMemory<byte> ciphertext, EncryptionContext context, CancellationToken cancellationToken)
     {
-        var (plaintext, keyId, version) = await OpenAsync(ciphertext, context, cancellationToken);
+        var (plaintext, keyId, version) = await OpenAsync(ciphertext, context, DecryptOperation, cancellationToken);
         return new DecryptResult(plaintext, keyId, version);
     }
 
@@ -43,10 +56,11 @@ public sealed class CryptoService
     public async Task<ReEncryptResult> ReEncryptAsync(ReadOnlyMemory<byte> ciphertext, EncryptionContext sourceContext,
         string? destinationKeyIdOrAlias, EncryptionContext destinationContext, CancellationToken cancellationToken)
     {
-        var (plaintext, sourceKeyId, sourceVersion) = await OpenAsync(ciphertext, sourceContext, cancellationToken);
+        var (plaintext, sourceKeyId, sourceVersion) = await OpenAsync(ciphertext, sourceContext, ReEncryptOperation, cancellationToken);
         try
         {
-            var (key, version) = await UsablePrimaryAsync(destinationKeyIdOrAlias ?? sourceKeyId, KeyUsage.EncryptDecrypt, "encrypt", cancellationToken);
+            var (key, version) = await UsableVersionAsync(destinationKeyIdOrAlias ?? sourceKeyId, null, ReEncryptOperation, destinationContext,
+                cancellationToken);
             return new ReEncryptResult(Seal(key, version, plaintext, destinationContext), key.KeyId, version.Version, sourceKeyId, sourceVersion);
         }
         finally
@@ -59,7 +73,7 @@ public sealed class CryptoService
     public async Task<DataKeyResult> GenerateDataKeyAsync(string keyIdOrAlias, DataKeySpec spec, EncryptionContext context,
         CancellationToken cancellationToken)
     {
-        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.EncryptDecrypt, "generate data keys", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, null, DataKeyOperation, context, cancellationToken);
         var dataKey = _hsm.GenerateRandom(spec.DataKeyBytes());
         return new DataKeyResult(dataKey, Seal(key, version, dataKey, context), key.KeyId, version.Version);
     }
@@ -67,7 +81,7 @@ public sealed class CryptoService
     public async Task<SignResult> SignAsync(string keyIdOrAlias, SigningAlgorithm algorithm, byte[]? message, byte[]? digest,
         CancellationToken cancellationToken)
     {
-        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.SignVerify, "sign", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, null, SignOperation, null, cancellationToken);
         RequireCompatible(key, algorithm);
         var hash = DigestOf(algorithm, message, digest);
         var signature = _hsm.SignDigest(Ref(key, version), algorithm, hash);
@@ -78,7 +92,7 @@ public sealed class CryptoService
     public async Task<VerifyResult> VerifyAsync(string keyIdOrAlias, SigningAlgorithm algorithm, byte[]? message, byte[]? digest,
         ReadOnlyMemory<byte> signature, int? versionNumber, CancellationToken cancellationToken)
     {
-        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.SignVerify, "verify", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, VerifyOperation, null, cancellationToken);
         RequireCompatible(key, algorithm);
         var hash = DigestOf(algorithm, message, digest);
         var valid = SignatureVerifier.Verify(key.Spec, version.PublicKey!, algorithm, hash, signature.Span);
@@ -87,14 +101,14 @@ public sealed class CryptoService
 
     public async Task<PublicKeyResult> GetPublicKeyAsync(string keyIdOrAlias, int? versionNumber, CancellationToken cancellationToken)
     {
-        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.SignVerify, "export a public key", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, PublicKeyOperation, null, cancellationToken);
         return new PublicKeyResult(version.PublicKey!, key.Spec, key.KeyId, version.Version);
     }
 
     public async Task<MacResult> GenerateMacAsync(string keyIdOrAlias, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         RequireSize(message.Length, "message");
-        var (key, version) = await UsablePrimaryAsync(keyIdOrAlias, KeyUsage.GenerateVerifyMac, "generate a MAC", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, null, MacOperation, null, cancellationToken);
         return new MacResult(_hsm.Mac(Ref(key, version), message.Span), key.KeyId, version.Version);
     }
 
@@ -103,13 +117,14 @@ public sealed class CryptoService
         CancellationToken cancellationToken)
     {
         RequireSize(message.Length, "message");
-        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, KeyUsage.GenerateVerifyMac, "verify a MAC", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyIdOrAlias, versionNumber, VerifyMacOperation, null, cancellationToken);
         var expected = _hsm.Mac(Ref(key, version), message.Span);
         return new VerifyResult(CryptographicOperations.FixedTimeEquals(expected, mac.Span), key.KeyId, version.Version);
     }
 
-    public byte[] GenerateRandom(int length)
+    public async Task<byte[]> GenerateRandomAsync(int length, CancellationToken cancellationToken)
     {
+        await _access.DemandAsync(KmsActions.GenerateRandom, null, null, cancellationToken);
         if (length is < 1 or > MaxRandomBytes)
         {
             throw KmsErrors.Validation($"'bytes' must be between 1 and {MaxRandomBytes}.");
@@ -131,7 +146,7 @@ public sealed class CryptoService
     }
 
     private async Task<(byte[] Plaintext, string KeyId, int Version)> OpenAsync(ReadOnlyMemory<byte> blob, EncryptionContext context,
-        CancellationToken cancellationToken)
+        KeyOperation operation, CancellationToken cancellationToken)
     {
         if (!Ciphertext.TryParse(blob, out var ciphertext))
         {
@@ -139,30 +154,27 @@ public sealed class CryptoService
         }
 
         var keyId = ciphertext.KeyId.ToString("D");
-        var (key, version) = await UsableVersionAsync(keyId, ciphertext.Version, KeyUsage.EncryptDecrypt, "decrypt", cancellationToken);
+        var (key, version) = await UsableVersionAsync(keyId, ciphertext.Version, operation, context, cancellationToken);
         var aad = Ciphertext.BuildAad(ciphertext.Header.Span, context);
         var plaintext = _hsm.DecryptAesGcm(Ref(key, version), ciphertext.Iv.Span, aad, ciphertext.EncryptedDataAndTag.Span);
         return (plaintext, key.KeyId, version.Version);
     }
 
-    private ValueTask<(KeyRecord, KeyVersionRecord)> UsablePrimaryAsync(string keyIdOrAlias, KeyUsage usage, string operation,
-        CancellationToken cancellationToken) =>
-        UsableVersionAsync(keyIdOrAlias, null, usage, operation, cancellationToken);
-
-    private async ValueTask<(KeyRecord, KeyVersionRecord)> UsableVersionAsync(string keyIdOrAlias, int? versionNumber, KeyUsage usage,
-        string operation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the key, asks the access guard, then checks usage and state, in that order: a caller without
+    /// access learns nothing about a key's usage or state.
+    /// </summary>
+    private async ValueTask<(KeyRecord, KeyVersionRecord)> UsableVersionAsync(string keyIdOrAlias, int? versionNumber, KeyOperation operation,
+        EncryptionContext? context, CancellationToken cancellationToken)
     {
         var key = await _catalog.ResolveAsync(keyIdOrAlias, cancellationToken);
-        if (key.Usage != usage)
+        await _access.DemandAsync(operation.Action, key.KeyId, context?.Values, cancellationToken);
+        if (key.Usage != operation.Usage)
         {
-            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, operation);
+            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, operation.Verb);
         }
 
-        if (key.State != KeyState.Enabled)
-        {
-            throw KmsErrors.KeyDisabled(key.KeyId);
-        }
-
+        RequireUsable(key);
         var number = versionNumber ?? key.PrimaryVersion;
         if (number < 1 || number > key.LatestVersion)
         {
@@ -176,6 +188,19 @@ public sealed class CryptoService
         }
 
         return (key, version);
+    }
+
+    private static void RequireUsable(KeyRecord key)
+    {
+        switch (key.State)
+        {
+            case KeyState.Enabled:
+                return;
+            case KeyState.PendingDeletion:
+                throw KmsErrors.KeyPendingDeletion(key.KeyId);
+            default:
+                throw KmsErrors.KeyDisabled(key.KeyId);
+        }
     }
 
     private void RequireSize(int length, string field)
@@ -221,4 +246,7 @@ public sealed class CryptoService
 
     private static HsmKeyRef Ref(KeyRecord key, KeyVersionRecord version) =>
         new(key.KeyId, version.Version, key.Spec, version.WrappedMaterial, version.RootKeyLabel);
+
+    /// <summary>What an operation needs from a key: the action to authorize, the usage it requires, and a verb for messages.</summary>
+    private sealed record KeyOperation(string Action, KeyUsage Usage, string Verb);
 }

@@ -1,3 +1,4 @@
+using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ public sealed record CreateKeyCommand(
     KeyUsage? Usage = null,
     string? Alias = null,
     string? Description = null,
-    IReadOnlyDictionary<string, string>? Tags = null);
+    IReadOnlyDictionary<string, string>? Tags = null,
+    bool DeletionProtection = false);
 
 /// <summary>A key with the aliases that point at it.</summary>
 public sealed record KeyDescription(KeyRecord Key, IReadOnlyList<string> Aliases);
@@ -25,22 +27,26 @@ public sealed partial class KeyManager
 {
     public const int MaxDescriptionLength = 1024;
     public const int MaxTags = 50;
+    public const int MinDeletionWaitingDays = 7;
+    public const int MaxDeletionWaitingDays = 30;
     private const int StateChangeAttempts = 4;
 
     private readonly IKeyStore _keys;
     private readonly IAliasStore _aliases;
     private readonly IHsm _hsm;
+    private readonly IAccessGuard _access;
     private readonly KeyCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly KmsOptions _options;
     private readonly ILogger<KeyManager> _logger;
 
-    public KeyManager(IKeyStore keys, IAliasStore aliases, IHsm hsm, KeyCatalog catalog, TimeProvider time,
+    public KeyManager(IKeyStore keys, IAliasStore aliases, IHsm hsm, IAccessGuard access, KeyCatalog catalog, TimeProvider time,
         IOptions<KmsOptions> options, ILogger<KeyManager> logger)
     {
         _keys = keys;
         _aliases = aliases;
         _hsm = hsm;
+        _access = access;
         _catalog = catalog;
         _time = time;
         _options = options.Value;
@@ -50,6 +56,7 @@ public sealed partial class KeyManager
     public async Task<KeyDescription> CreateKeyAsync(CreateKeyCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        await _access.DemandAsync(KmsActions.CreateKey, null, null, cancellationToken);
         var usage = command.Usage ?? command.Spec.DefaultUsage();
         if (usage != command.Spec.DefaultUsage())
         {
@@ -75,7 +82,8 @@ public sealed partial class KeyManager
         var material = _hsm.GenerateKey(command.Spec);
         var now = _time.GetUtcNow();
         var keyId = KeyIdentifiers.NewKeyId();
-        var key = new KeyRecord(keyId, command.Spec, usage, KeyState.Enabled, 1, 1, command.Description, tags, now, now);
+        var key = new KeyRecord(keyId, command.Spec, usage, KeyState.Enabled, 1, 1, command.Description, tags, now, now,
+            DeletionProtection: command.DeletionProtection);
         var version = new KeyVersionRecord(keyId, 1, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
             material.RootKeyLabel, now, now);
         key = await _keys.CreateKeyAsync(key, version, cancellationToken);
@@ -98,25 +106,38 @@ public sealed partial class KeyManager
         var key = KeyIdentifiers.TryParseKeyId(keyIdOrAlias, out var keyId)
             ? await _keys.GetKeyAsync(keyId, cancellationToken) ?? throw KmsErrors.KeyNotFound(keyIdOrAlias)
             : await _catalog.ResolveAsync(keyIdOrAlias, cancellationToken);
+        await _access.DemandAsync(KmsActions.DescribeKey, key.KeyId, null, cancellationToken);
         var aliases = await _aliases.ListAliasesForKeyAsync(key.KeyId, cancellationToken);
         return new KeyDescription(key, aliases.Select(a => a.Name).Order(StringComparer.Ordinal).ToArray());
     }
 
-    public Task<Page<KeyRecord>> ListKeysAsync(int? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    public async Task<Page<KeyRecord>> ListKeysAsync(int? pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
+        await _access.DemandAsync(KmsActions.ListKeys, null, null, cancellationToken);
         var size = pageSize ?? _options.DefaultPageSize;
         if (size < 1 || size > _options.MaxPageSize)
         {
             throw KmsErrors.Validation($"'pageSize' must be between 1 and {_options.MaxPageSize}.");
         }
 
-        return _keys.ListKeysAsync(size, continuationToken, cancellationToken);
+        return await _keys.ListKeysAsync(size, continuationToken, cancellationToken);
     }
 
-    public Task<KeyRecord> SetKeyStateAsync(string keyId, KeyState state, CancellationToken cancellationToken) =>
-        RetryOnConflictAsync(async () =>
+    public Task<KeyRecord> SetKeyStateAsync(string keyId, KeyState state, CancellationToken cancellationToken)
+    {
+        if (state == KeyState.PendingDeletion)
         {
-            var key = await RequireKeyAsync(keyId, cancellationToken);
+            throw new ArgumentOutOfRangeException(nameof(state), "Use ScheduleDeletionAsync.");
+        }
+
+        return RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, state == KeyState.Enabled ? KmsActions.EnableKey : KmsActions.DisableKey, cancellationToken);
+            if (key.State == KeyState.PendingDeletion)
+            {
+                throw KmsErrors.KeyPendingDeletion(key.KeyId);
+            }
+
             if (key.State == state)
             {
                 return key;
@@ -127,11 +148,82 @@ public sealed partial class KeyManager
             LogKeyStateChanged(key.KeyId, state.ToString());
             return updated;
         });
+    }
+
+    /// <summary>
+    /// Schedules the key's destruction after <paramref name="waitingDays"/> (7 to 30). The key refuses every use
+    /// from now on; cancelling leaves it disabled. Refused while deletion protection is on.
+    /// </summary>
+    public Task<KeyRecord> ScheduleDeletionAsync(string keyId, int? waitingDays, CancellationToken cancellationToken)
+    {
+        var days = waitingDays ?? MaxDeletionWaitingDays;
+        if (days is < MinDeletionWaitingDays or > MaxDeletionWaitingDays)
+        {
+            throw KmsErrors.Validation($"'waitingDays' must be between {MinDeletionWaitingDays} and {MaxDeletionWaitingDays}.");
+        }
+
+        return RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, KmsActions.ScheduleKeyDeletion, cancellationToken);
+            if (key.DeletionProtection)
+            {
+                throw KmsErrors.DeletionProtected(key.KeyId);
+            }
+
+            if (key.State == KeyState.PendingDeletion)
+            {
+                return key;
+            }
+
+            var now = _time.GetUtcNow();
+            var updated = await _keys.UpdateKeyAsync(
+                key with { State = KeyState.PendingDeletion, DeletionDate = now.AddDays(days), UpdatedAt = now }, cancellationToken);
+            ForgetKey(key.KeyId);
+            LogKeyStateChanged(key.KeyId, KeyState.PendingDeletion.ToString());
+            return updated;
+        });
+    }
+
+    /// <summary>Cancels a scheduled deletion; the key becomes Disabled (enable it deliberately to use it again).</summary>
+    public Task<KeyRecord> CancelDeletionAsync(string keyId, CancellationToken cancellationToken) =>
+        RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, KmsActions.CancelKeyDeletion, cancellationToken);
+            if (key.State != KeyState.PendingDeletion)
+            {
+                throw KmsErrors.Validation($"Key '{key.KeyId}' is not pending deletion.");
+            }
+
+            var updated = await _keys.UpdateKeyAsync(
+                key with { State = KeyState.Disabled, DeletionDate = null, UpdatedAt = _time.GetUtcNow() }, cancellationToken);
+            ForgetKey(key.KeyId);
+            LogKeyStateChanged(key.KeyId, KeyState.Disabled.ToString());
+            return updated;
+        });
+
+    public Task<KeyRecord> SetDeletionProtectionAsync(string keyId, bool enabled, CancellationToken cancellationToken) =>
+        RetryOnConflictAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, KmsActions.SetDeletionProtection, cancellationToken);
+            if (key.DeletionProtection == enabled)
+            {
+                return key;
+            }
+
+            var updated = await _keys.UpdateKeyAsync(key with { DeletionProtection = enabled, UpdatedAt = _time.GetUtcNow() }, cancellationToken);
+            _catalog.Invalidate(key.KeyId);
+            return updated;
+        });
 
     /// <summary>Creates a new version in the HSM and makes it primary; a concurrent rotation loses with ConcurrentModification.</summary>
     public async Task<(KeyRecord Key, KeyVersionRecord Version)> RotateAsync(string keyId, CancellationToken cancellationToken)
     {
-        var key = await RequireKeyAsync(keyId, cancellationToken);
+        var key = await RequireKeyAsync(keyId, KmsActions.RotateKey, cancellationToken);
+        if (key.State == KeyState.PendingDeletion)
+        {
+            throw KmsErrors.KeyPendingDeletion(key.KeyId);
+        }
+
         var material = _hsm.GenerateKey(key.Spec);
         var now = _time.GetUtcNow();
         var number = key.LatestVersion + 1;
@@ -145,14 +237,15 @@ public sealed partial class KeyManager
 
     public async Task<IReadOnlyList<KeyVersionRecord>> ListVersionsAsync(string keyId, CancellationToken cancellationToken)
     {
-        var key = await RequireKeyAsync(keyId, cancellationToken);
+        var key = await RequireKeyAsync(keyId, KmsActions.ListKeyVersions, cancellationToken);
         return await _keys.ListVersionsAsync(key.KeyId, cancellationToken);
     }
 
     public Task<KeyVersionRecord> SetVersionStateAsync(string keyId, int version, KeyVersionState state, CancellationToken cancellationToken) =>
         RetryOnConflictAsync(async () =>
         {
-            var key = await RequireKeyAsync(keyId, cancellationToken);
+            var key = await RequireKeyAsync(keyId,
+                state == KeyVersionState.Enabled ? KmsActions.EnableKeyVersion : KmsActions.DisableKeyVersion, cancellationToken);
             var record = await _keys.GetVersionAsync(key.KeyId, version, cancellationToken) ?? throw KmsErrors.KeyVersionNotFound(key.KeyId, version);
             if (record.State == state)
             {
@@ -171,9 +264,15 @@ public sealed partial class KeyManager
         KeyIdentifiers.ValidateAlias(alias);
         return RetryOnConflictAsync(async () =>
         {
-            var key = await RequireKeyAsync(keyId, cancellationToken);
+            var key = await RequireKeyAsync(keyId, KmsActions.PutAlias, cancellationToken);
             var now = _time.GetUtcNow();
             var existing = await _aliases.GetAliasAsync(alias, cancellationToken);
+            if (existing is not null && existing.KeyId != key.KeyId)
+            {
+                // Re-pointing takes the alias away from its current key: the caller needs the right on both.
+                await _access.DemandAsync(KmsActions.PutAlias, existing.KeyId, null, cancellationToken);
+            }
+
             (AliasRecord, bool) result;
             if (existing is null)
             {
@@ -200,6 +299,8 @@ public sealed partial class KeyManager
     public async Task DeleteAliasAsync(string alias, CancellationToken cancellationToken)
     {
         KeyIdentifiers.ValidateAlias(alias);
+        var existing = await _aliases.GetAliasAsync(alias, cancellationToken) ?? throw KmsErrors.AliasNotFound(alias);
+        await _access.DemandAsync(KmsActions.DeleteAlias, existing.KeyId, null, cancellationToken);
         if (!await _aliases.DeleteAliasAsync(alias, cancellationToken))
         {
             throw KmsErrors.AliasNotFound(alias);
@@ -208,8 +309,13 @@ public sealed partial class KeyManager
         _catalog.InvalidateAlias(alias);
     }
 
-    private async Task<KeyRecord> RequireKeyAsync(string keyId, CancellationToken cancellationToken) =>
-        await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
+    /// <summary>Reads the key fresh from the store (admin paths never act on cached state) and authorizes the action on it.</summary>
+    private async Task<KeyRecord> RequireKeyAsync(string keyId, string action, CancellationToken cancellationToken)
+    {
+        var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
+        await _access.DemandAsync(action, key.KeyId, null, cancellationToken);
+        return key;
+    }
 
     /// <summary>Drops cached metadata and unwrapped HSM handles so a disabled key stops working at once.</summary>
     private void ForgetKey(string keyId, int? version = null)

@@ -8,10 +8,11 @@ using Kms.Core;
 namespace Kms.Storage.Tables.Internal;
 
 /// <summary>
-/// Mapping between the domain records and table rows. The layout is described on <see cref="TableKeyStore"/>
-/// and <see cref="TableAliasStore"/>; property names here are the stored names and must not change.
+/// Mapping between the domain records and table rows. The layout is described on <see cref="TableKeyStore"/>,
+/// <see cref="TableAliasStore"/>, <see cref="TableKeyPolicyStore"/>, <see cref="TableRoleAssignmentStore"/> and
+/// <see cref="TableApprovalStore"/>; property names here are the stored names and must not change.
 /// </summary>
-internal static class Entities
+internal static partial class Entities
 {
     public const string KeyRowKey = "key";
     public const string AliasRowKey = "alias";
@@ -36,6 +37,8 @@ internal static class Entities
     public const string RootKeyLabel = nameof(RootKeyLabel);
     public const string StateChangedAt = nameof(StateChangedAt);
     public const string KeyId = nameof(KeyId);
+    public const string DeletionProtection = nameof(DeletionProtection);
+    public const string DeletionDate = nameof(DeletionDate);
 
     /// <summary>"v" and the version zero-padded to 10 digits (int.MaxValue has 10), e.g. v0000000001.</summary>
     public static string VersionRowKey(int version) =>
@@ -68,10 +71,16 @@ internal static class Entities
             [Tags] = JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), TagsJsonContext.Default.DictionaryStringString),
             [CreatedAt] = key.CreatedAt,
             [UpdatedAt] = key.UpdatedAt,
+            [DeletionProtection] = key.DeletionProtection,
         };
         if (key.Description is not null)
         {
             entity[Description] = key.Description;
+        }
+
+        if (key.DeletionDate is { } deletionDate)
+        {
+            entity[DeletionDate] = deletionDate;
         }
 
         return entity;
@@ -101,7 +110,10 @@ internal static class Entities
             new Dictionary<string, string>(tags ?? [], StringComparer.Ordinal),
             Required(entity, CreatedAt, entity.GetDateTimeOffset(CreatedAt)),
             Required(entity, UpdatedAt, entity.GetDateTimeOffset(UpdatedAt)),
-            entity.ETag.ToString());
+            entity.ETag.ToString(),
+            // Rows written before deletion scheduling existed have neither property: unprotected, not scheduled.
+            entity.GetBoolean(DeletionProtection) ?? false,
+            entity.GetDateTimeOffset(DeletionDate));
     }
 
     public static TableEntity ToEntity(KeyVersionRecord version)

@@ -16,6 +16,8 @@ internal sealed class KmsTables
         Options = options;
         Keys = service.GetTableClient(options.KeysTableName);
         Aliases = service.GetTableClient(options.AliasesTableName);
+        RoleAssignments = service.GetTableClient(options.RoleAssignmentsTableName);
+        Approvals = service.GetTableClient(options.ApprovalsTableName);
     }
 
     public TableServiceClient Service { get; }
@@ -26,7 +28,11 @@ internal sealed class KmsTables
 
     public TableClient Aliases { get; }
 
-    public IEnumerable<TableClient> All => [Keys, Aliases];
+    public TableClient RoleAssignments { get; }
+
+    public TableClient Approvals { get; }
+
+    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals];
 
     public static KmsTables Create(TableStorageOptions options)
     {

@@ -4,7 +4,8 @@ namespace Kms.Storage.Tables.Internal;
 
 /// <summary>
 /// Log events of the table stores (event ids 3000-3099). Messages carry operation names, key ids, alias
-/// names and HTTP statuses; never entity contents, so no wrapped material or public key reaches a log.
+/// names, approval and role assignment ids and HTTP statuses; never entity contents, so no wrapped material,
+/// public key, policy document or principal reaches a log.
 /// </summary>
 internal static partial class Log
 {
@@ -28,4 +29,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
         Message = "Table storage operation {Operation} on {Target} found no row to update (status 404); reporting a concurrent modification")]
     public static partial void UpdateTargetMissing(this ILogger logger, string operation, string target);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
+        Message = "Role assignment id {AssignmentId} is stored {Count} times (ids should be unique); deleting every copy")]
+    public static partial void DuplicateRoleAssignmentId(this ILogger logger, string assignmentId, int count);
 }

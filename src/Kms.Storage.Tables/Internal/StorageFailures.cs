@@ -45,6 +45,25 @@ internal static class StorageFailures
         _ => false,
     };
 
+    /// <summary>
+    /// A conditional write that lost: 409 (row exists) or 412 (ETag changed) from another writer, or 404 (the row
+    /// vanished since it was read; the caller re-reads and sees it gone). Logged, and returned as the
+    /// ConcurrentModification error naming <paramref name="what"/>.
+    /// </summary>
+    public static KmsException LostRace(this ILogger logger, string operation, string target, int status, string what)
+    {
+        if (status == 404)
+        {
+            logger.UpdateTargetMissing(operation, target);
+        }
+        else
+        {
+            logger.ConcurrentModification(operation, target, status);
+        }
+
+        return KmsErrors.ConcurrentModification(what);
+    }
+
     /// <summary>The HTTP status of the failure; 0 when no response was received.</summary>
     public static int StatusOf(Exception exception) => exception switch
     {

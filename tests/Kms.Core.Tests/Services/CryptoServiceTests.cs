@@ -236,9 +236,50 @@ public sealed class CryptoServiceTests
     [Theory]
     [InlineData(0)]
     [InlineData(1025)]
-    public void GenerateRandom_OutOfRange_ValidationFailed(int length)
+    public async Task GenerateRandom_OutOfRange_ValidationFailed(int length)
     {
         var f = new ServiceFixture();
-        Assert.Equal(KmsErrorCodes.ValidationFailed, Assert.Throws<KmsException>(() => f.Crypto.GenerateRandom(length)).Code);
+        var e = await Assert.ThrowsAsync<KmsException>(() => f.Crypto.GenerateRandomAsync(length, None));
+        Assert.Equal(KmsErrorCodes.ValidationFailed, e.Code);
+    }
+
+    [Fact]
+    public async Task Decrypt_AuthorizesTheKeyNamedInTheCiphertext_BeforeUsingIt()
+    {
+        var f = new ServiceFixture();
+        var keyId = await f.CreateKeyAsync(KeySpec.Aes256);
+        var blob = (await f.Crypto.EncryptAsync(keyId, Plaintext, Tenant, None)).Ciphertext;
+        f.Access.Denied.Add(Kms.Core.Authorization.KmsActions.Decrypt);
+
+        var e = await Assert.ThrowsAsync<KmsException>(() => f.Crypto.DecryptAsync(blob, Tenant, None));
+
+        Assert.Equal(KmsErrorCodes.AccessDenied, e.Code);
+        Assert.Contains((Kms.Core.Authorization.KmsActions.Decrypt, (string?)keyId), f.Access.Demands);
+    }
+
+    [Fact]
+    public async Task ReEncrypt_AuthorizesSourceAndDestinationKeys()
+    {
+        var f = new ServiceFixture();
+        var source = await f.CreateKeyAsync(KeySpec.Aes256);
+        var destination = await f.CreateKeyAsync(KeySpec.Aes256);
+        var blob = (await f.Crypto.EncryptAsync(source, Plaintext, EncryptionContext.Empty, None)).Ciphertext;
+
+        await f.Crypto.ReEncryptAsync(blob, EncryptionContext.Empty, destination, EncryptionContext.Empty, None);
+
+        Assert.Contains((Kms.Core.Authorization.KmsActions.ReEncrypt, (string?)source), f.Access.Demands);
+        Assert.Contains((Kms.Core.Authorization.KmsActions.ReEncrypt, (string?)destination), f.Access.Demands);
+    }
+
+    [Fact]
+    public async Task Encrypt_KeyPendingDeletion_KeyPendingDeletion()
+    {
+        var f = new ServiceFixture();
+        var keyId = await f.CreateKeyAsync(KeySpec.Aes256);
+        await f.Keys.ScheduleDeletionAsync(keyId, 7, None);
+
+        var e = await Assert.ThrowsAsync<KmsException>(() => f.Crypto.EncryptAsync(keyId, Plaintext, EncryptionContext.Empty, None));
+
+        Assert.Equal(KmsErrorCodes.KeyPendingDeletion, e.Code);
     }
 }

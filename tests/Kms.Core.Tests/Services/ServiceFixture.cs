@@ -12,13 +12,15 @@ internal sealed class ServiceFixture
     {
         var o = Microsoft.Extensions.Options.Options.Create(options ?? new KmsOptions());
         Catalog = new KeyCatalog(Store, Store, Time, o);
-        Keys = new KeyManager(Store, Store, Hsm, Catalog, Time, o, NullLogger<KeyManager>.Instance);
-        Crypto = new CryptoService(Catalog, Hsm, o);
+        Keys = new KeyManager(Store, Store, Hsm, Access, Catalog, Time, o, NullLogger<KeyManager>.Instance);
+        Crypto = new CryptoService(Catalog, Hsm, Access, o);
     }
 
     public InMemoryKeyStore Store { get; } = new();
 
     public SoftwareHsm Hsm { get; } = new();
+
+    public RecordingAccessGuard Access { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
 

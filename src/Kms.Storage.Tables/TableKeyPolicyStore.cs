@@ -1,0 +1,67 @@
+using Azure;
+using Azure.Data.Tables;
+using Kms.Core.Ports;
+using Kms.Storage.Tables.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Kms.Storage.Tables;
+
+// Layout: a key's policy is one more row in the key's partition of "{prefix}keys" (see TableKeyStore), so it
+// lives and goes with the key:
+//   PartitionKey = key id, RowKey = "policy"
+//     Document   string   the policy document as given (canonical JSON)
+//     UpdatedAt  DateTime (UTC)
+//     UpdatedBy  string   principal that stored this document
+// The first put is an Add (a 409 means another writer created one first); later puts Replace If-Match the ETag
+// the caller read.
+
+/// <summary><see cref="IKeyPolicyStore"/> on Azure Tables, beside the key rows.</summary>
+internal sealed class TableKeyPolicyStore : IKeyPolicyStore
+{
+    private readonly TableClient _table;
+    private readonly ILogger<TableKeyPolicyStore> _logger;
+
+    public TableKeyPolicyStore(KmsTables tables, ILogger<TableKeyPolicyStore> logger)
+    {
+        _table = tables.Keys;
+        _logger = logger;
+    }
+
+    public Task<StoredKeyPolicy?> GetPolicyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keyId);
+        if (!Entities.IsStorableKey(keyId))
+        {
+            return Task.FromResult<StoredKeyPolicy?>(null);
+        }
+
+        return _logger.GuardAsync(nameof(GetPolicyAsync), async () =>
+        {
+            var response = await _table.GetEntityIfExistsAsync<TableEntity>(keyId, Entities.PolicyRowKey, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return response.HasValue ? Entities.ToPolicy(response.Value!) : null;
+        }, cancellationToken);
+    }
+
+    public Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        Entities.RequireStorableKey(policy.KeyId, nameof(policy));
+
+        return _logger.GuardAsync(nameof(PutPolicyAsync), async () =>
+        {
+            try
+            {
+                var entity = Entities.ToEntity(policy);
+                var response = string.IsNullOrEmpty(policy.ETag)
+                    ? await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
+                    : await _table.UpdateEntityAsync(entity, new ETag(policy.ETag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return policy with { ETag = response.Headers.ETag?.ToString() };
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+            {
+                throw _logger.LostRace(nameof(PutPolicyAsync), policy.KeyId, e.Status, $"Policy of key '{policy.KeyId}'");
+            }
+        }, cancellationToken);
+    }
+}
