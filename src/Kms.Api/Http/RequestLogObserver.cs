@@ -13,14 +13,17 @@ public sealed partial class RequestLogObserver : IRequestObserver
     {
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            LogCompleted(context.RequestId, context.Operation, context.KeyId, context.KeyVersion, outcome.Status, outcome.ErrorCode,
-                outcome.Elapsed.TotalMilliseconds);
+            // The last authorization decision explains a 403 (or what allowed the request); never context values.
+            var decision = context.Decisions.Count > 0 ? context.Decisions[^1].Decision.Reason : null;
+            LogCompleted(context.RequestId, context.Operation, context.Caller?.Principal, context.KeyId, context.KeyVersion, outcome.Status,
+                outcome.ErrorCode, decision, outcome.Elapsed.TotalMilliseconds);
         }
 
         return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information,
-        Message = "Request {RequestId} {Operation} key={KeyId} version={KeyVersion} -> {Status} {ErrorCode} in {ElapsedMs:F2} ms")]
-    private partial void LogCompleted(string requestId, string operation, string? keyId, int? keyVersion, int status, string? errorCode, double elapsedMs);
+        Message = "Request {RequestId} {Operation} principal={Principal} key={KeyId} version={KeyVersion} -> {Status} {ErrorCode} decision={Decision} in {ElapsedMs:F2} ms")]
+    private partial void LogCompleted(string requestId, string operation, string? principal, string? keyId, int? keyVersion, int status, string? errorCode,
+        string? decision, double elapsedMs);
 }
