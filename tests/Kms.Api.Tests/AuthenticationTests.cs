@@ -117,6 +117,20 @@ public sealed class AuthenticationTests(KmsHostFixture host)
     }
 
     [Fact]
+    public async Task Authenticate_TokenAcceptedBefore_StillExpiresOnTime()
+    {
+        var (authenticator, issuer, time) = CreateAuthenticator();
+        var token = issuer.Mint("alice", [KmsRoles.Crypto], KmsAuthOptions.DefaultAudience, time.GetUtcNow(), TimeSpan.FromMinutes(5));
+        await authenticator.AuthenticateAsync(HttpWith(token));
+        time.Advance(TimeSpan.FromMinutes(6));
+        var stillInsideSkew = Record(authenticator, token);
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Null(stillInsideSkew);
+        Assert.Equal("The token has expired.", Record(authenticator, token));
+    }
+
+    [Fact]
     public async Task Authenticate_ValidToken_PrincipalAndRolesFromClaims()
     {
         var (authenticator, issuer, time) = CreateAuthenticator();

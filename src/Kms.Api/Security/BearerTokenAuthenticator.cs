@@ -1,4 +1,4 @@
-using System.Security.Claims;
+using System.Collections.Concurrent;
 using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Microsoft.AspNetCore.Http;
@@ -18,12 +18,17 @@ namespace Kms.Api.Security;
 public sealed partial class BearerTokenAuthenticator
 {
     public const string MissingTokenMessage = "A bearer token is required (Authorization: Bearer <token>).";
+    private const int MaxCachedTokens = 10_000;
 
     private readonly KmsAuthOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<BearerTokenAuthenticator> _logger;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters _parameters;
+
+    // Tokens already validated, until they expire: a service sends the same token for many requests, and an
+    // ECDSA or RSA signature check per request would cost more than the cryptography it authorizes.
+    private readonly ConcurrentDictionary<string, ValidatedToken> _validated = new(StringComparer.Ordinal);
 
     public BearerTokenAuthenticator(IOptions<KmsAuthOptions> options, TimeProvider time, ILogger<BearerTokenAuthenticator> logger)
     {
@@ -69,7 +74,19 @@ public sealed partial class BearerTokenAuthenticator
             throw KmsErrors.Unauthenticated(MissingTokenMessage);
         }
 
-        var result = await _handler.ValidateTokenAsync(header[7..].Trim(), _parameters);
+        var token = header[7..].Trim();
+        var now = _time.GetUtcNow();
+        if (_validated.TryGetValue(token, out var cached))
+        {
+            if (now <= cached.Expires + _options.ClockSkew)
+            {
+                return new KmsCaller(cached.Principal, cached.Roles, http.Connection.RemoteIpAddress);
+            }
+
+            _validated.TryRemove(token, out _);
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, _parameters);
         if (!result.IsValid)
         {
             var reason = Describe(result.Exception);
@@ -85,6 +102,12 @@ public sealed partial class BearerTokenAuthenticator
         }
 
         var roles = identity.FindAll(_options.RolesClaim).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
+        if (_validated.Count >= MaxCachedTokens)
+        {
+            _validated.Clear();
+        }
+
+        _validated[token] = new ValidatedToken(principal, roles, new DateTimeOffset(result.SecurityToken.ValidTo, TimeSpan.Zero));
         return new KmsCaller(principal, roles, http.Connection.RemoteIpAddress);
     }
 
@@ -122,6 +145,8 @@ public sealed partial class BearerTokenAuthenticator
         SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
         _ => "The token is not valid.",
     };
+
+    private sealed record ValidatedToken(string Principal, string[] Roles, DateTimeOffset Expires);
 
     [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "Rejected a bearer token: {Reason} ({ExceptionType})")]
     private partial void LogRejected(string reason, string exceptionType);
