@@ -1,6 +1,7 @@
 using Kms.Api.Handlers;
 using Kms.Api.Http;
 using Kms.Api.Security;
+using Kms.Core.Audit;
 using Kms.Core.Authorization;
 using Kms.Core.Ports;
 using Kms.Core;
@@ -45,6 +46,12 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<RequestBody>();
         services.AddSingleton<KmsRequestExecutor>();
         services.AddSingleton<IRequestObserver, RequestLogObserver>();
+        services.AddOptions<AuditOptions>().Bind(kmsSection.GetSection("Audit"));
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditSigner>();
+        services.AddSingleton<AuditVerifier>();
+        services.AddSingleton<IRequestObserver, AuditObserver>();
+        services.AddSingleton<AuditHandler>();
         services.AddSingleton<HealthHandler>();
         services.AddSingleton<OpenApiHandler>();
         services.AddSingleton<KeysHandler>();

@@ -13,7 +13,7 @@ public static class KmsRoutes
 
     private const string Get = "GET", Post = "POST", Put = "PUT", Delete = "DELETE";
     public const string CryptoTag = "Cryptography";
-    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Approvals = "Approvals";
+    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Approvals = "Approvals", Audit = "Audit";
 
     public static IReadOnlyList<KmsRoute> All { get; } =
     [
@@ -43,6 +43,9 @@ public static class KmsRoutes
         Route<AccessHandler>("ListRoleAssignments", Get, "role-assignments", (h, c, t) => h.ListAssignmentsAsync(c, t), null, typeof(RoleAssignmentListResponse), 200, "List role assignments", Access, KmsActions.ManageRoleAssignments),
         Route<AccessHandler>("CreateRoleAssignment", Post, "role-assignments", (h, c, t) => h.CreateAssignmentAsync(c, t), typeof(RoleAssignmentRequest), typeof(RoleAssignmentResponse), 201, "Assign a role for all keys or one key", Access, KmsActions.ManageRoleAssignments),
         Route<AccessHandler>("DeleteRoleAssignment", Delete, "role-assignments/{assignmentId}", (h, c, t) => h.DeleteAssignmentAsync(c, t), null, null, 204, "Remove a role assignment", Access, KmsActions.ManageRoleAssignments),
+
+        Route<AuditHandler>("QueryAudit", Get, "audit", (h, c, t) => h.QueryAsync(c, t), null, typeof(AuditListResponse), 200, "Read audit records (filters: keyId, principal, operation, result, from, to; paged)", Audit, KmsActions.ReadAudit),
+        Route<AuditHandler>("VerifyAudit", Post, "audit/verify", (h, c, t) => h.VerifyAsync(c, t), null, typeof(AuditVerifyResponse), 200, "Verify every audit chain and its signed checkpoints", Audit, KmsActions.ReadAudit),
 
         Route<AliasesHandler>("PutAlias", Put, "aliases/{alias}", (h, c, t) => h.PutAsync(c, t), typeof(PutAliasRequest), typeof(AliasResponse), 200, "Create or re-point an alias", Aliases, KmsActions.PutAlias),
         Route<AliasesHandler>("DeleteAlias", Delete, "aliases/{alias}", (h, c, t) => h.DeleteAsync(c, t), null, null, 204, "Delete an alias", Aliases, KmsActions.DeleteAlias),

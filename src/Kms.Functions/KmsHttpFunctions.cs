@@ -150,4 +150,12 @@ public sealed class KmsHttpFunctions
     [Function(nameof(DeleteRoleAssignment))]
     public Task<IResult> DeleteRoleAssignment([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "role-assignments/{assignmentId}")] HttpRequest req, string assignmentId) =>
         req.HttpContext.InvokeKmsRouteAsync(nameof(DeleteRoleAssignment), (nameof(assignmentId), assignmentId));
+
+    [Function(nameof(QueryAudit))]
+    public Task<IResult> QueryAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit")] HttpRequest req) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(QueryAudit));
+
+    [Function(nameof(VerifyAudit))]
+    public Task<IResult> VerifyAudit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "audit/verify")] HttpRequest req) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(VerifyAudit));
 }

@@ -35,6 +35,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRoleAssignmentStore>(sp =>
             new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
         services.TryAddSingleton<IApprovalStore>(sp => new TableApprovalStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableApprovalStore>(sp)));
+        services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp)));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;
     }

@@ -50,6 +50,8 @@ public sealed class TableStorageOptions
     /// <summary>Name of the table holding approval requests.</summary>
     public string ApprovalsTableName => TablePrefix + "approvals";
 
+    public string AuditTableName => TablePrefix + "audit";
+
     /// <summary>Throws when a value is missing or out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
     {

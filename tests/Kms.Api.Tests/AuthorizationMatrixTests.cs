@@ -115,6 +115,8 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
             case "GenerateRandom": return new(() => Post("/api/random", new { bytes = 8 }), null);
             case "SimulatePolicy": return new(() => Post("/api/policy/simulate", new { principal = "x", action = "kms:Encrypt" }), null);
             case "ListRoleAssignments": return new(() => Get("/api/role-assignments"), null);
+            case "QueryAudit": return new(() => Get("/api/audit?pageSize=1"), null);
+            case "VerifyAudit": return new(() => Post("/api/audit/verify", new { }), null);
             case "CreateRoleAssignment":
                 return new(() => Post("/api/role-assignments", new { principal = "someone", role = KmsRoles.Auditor, scope = "*" }), null);
             case "DeleteRoleAssignment":

@@ -45,6 +45,9 @@ public sealed class KmsHostFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The host's table prefix (its own tables in the shared Azurite).</summary>
+    public string TablePrefix { get; } = LocalStack.UniqueName("api");
+
     public ConcurrentQueue<string> Logs { get; } = new();
 
     public IEnumerable<EndpointDataSource> EndpointSources => ((IEndpointRouteBuilder)_app!).DataSources;
@@ -59,7 +62,7 @@ public sealed class KmsHostFixture : IAsyncLifetime
         _app = KmsLocalHostApp.Build([], builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration["Kms:Storage:TablePrefix"] = LocalStack.UniqueName("api");
+            builder.Configuration["Kms:Storage:TablePrefix"] = TablePrefix;
             builder.Configuration["Kms:Auth:Mode"] = KmsAuthOptions.DevMode;
             builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = keyFile;
             builder.Configuration.AddInMemoryCollection(_settings);

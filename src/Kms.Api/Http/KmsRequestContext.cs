@@ -40,6 +40,9 @@ public sealed partial class KmsRequestContext
 
     public string? CallerAddress { get; }
 
+    /// <summary>The route needs no token (the health probe); such requests are not audited.</summary>
+    public bool Anonymous { get; internal set; }
+
     public string? KeyId { get; private set; }
 
     public int? KeyVersion { get; private set; }

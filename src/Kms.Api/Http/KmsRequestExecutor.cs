@@ -33,6 +33,7 @@ public sealed partial class KmsRequestExecutor
     {
         var started = _time.GetTimestamp();
         var context = KmsRequestContext.Begin(http, route.Name);
+        context.Anonymous = route.AllowAnonymous;
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.RequestId });
         IResult result;
         try
@@ -79,7 +80,16 @@ public sealed partial class KmsRequestExecutor
         var outcome = new RequestOutcome(StatusOf(result), (result as KmsProblem)?.Code, _time.GetElapsedTime(started));
         foreach (var observer in _observers)
         {
-            await observer.OnCompletedAsync(context, outcome, http.RequestAborted);
+            try
+            {
+                await observer.OnCompletedAsync(context, outcome, http.RequestAborted);
+            }
+            catch (KmsException e)
+            {
+                // Fail closed: an answer whose audit record is not stored is never sent (it may hold plaintext).
+                LogDependencyFailure(e, route.Name, e.Code);
+                result = KmsProblem.From(e, context.RequestId);
+            }
         }
 
         return result;

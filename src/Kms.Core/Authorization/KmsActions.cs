@@ -31,6 +31,9 @@ public static class KmsActions
     // Operations (kms.operator, and kms.admin).
     public const string RotateKey = "kms:RotateKey";
 
+    // Audit (kms.auditor).
+    public const string ReadAudit = "kms:ReadAudit";
+
     // Approvals (kms.approver); reading them also kms.auditor and kms.admin.
     public const string Approve = "kms:Approve";
     public const string ReadApprovals = "kms:ReadApprovals";
@@ -53,7 +56,7 @@ public static class KmsActions
         CreateKey, ListKeys, DescribeKey, EnableKey, DisableKey, ListKeyVersions, EnableKeyVersion, DisableKeyVersion, PutAlias,
         DeleteAlias, GetKeyPolicy, PutKeyPolicy, SimulatePolicy, ManageRoleAssignments, ScheduleKeyDeletion, CancelKeyDeletion,
         SetDeletionProtection, RequestDestruction, RotateKey, Approve, ReadApprovals, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom,
+        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit,
     };
 
     /// <summary>
@@ -62,7 +65,7 @@ public static class KmsActions
     /// </summary>
     public static IReadOnlySet<string> KeyIndependent { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadApprovals, Approve,
+        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadApprovals, Approve, ReadAudit,
     };
 
     /// <summary>

@@ -28,7 +28,7 @@ public static class KmsRoles
         },
         [Operator] = new(KeyReads, StringComparer.Ordinal) { KmsActions.RotateKey },
         [Approver] = new(StringComparer.Ordinal) { KmsActions.Approve, KmsActions.ReadApprovals },
-        [Auditor] = new(KeyReads, StringComparer.Ordinal) { KmsActions.ReadApprovals },
+        [Auditor] = new(KeyReads, StringComparer.Ordinal) { KmsActions.ReadApprovals, KmsActions.ReadAudit },
     };
 
     public static IReadOnlyCollection<string> All => Grants.Keys;

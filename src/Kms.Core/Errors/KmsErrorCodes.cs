@@ -35,6 +35,7 @@ public static class KmsErrorCodes
     public const string KeyPendingDeletion = "KeyPendingDeletion";
     public const string DeletionProtected = "DeletionProtected";
     public const string PolicyNotFound = "PolicyNotFound";
+    public const string AuditUnavailable = "AuditUnavailable";
     public const string RoleAssignmentNotFound = "RoleAssignmentNotFound";
     public const string ApprovalNotFound = "ApprovalNotFound";
     public const string ApprovalNotAllowed = "ApprovalNotAllowed";

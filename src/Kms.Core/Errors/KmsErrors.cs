@@ -90,6 +90,13 @@ public static class KmsErrors
     public static KmsException DeletionProtected(string keyId) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.DeletionProtected, $"Key '{keyId}' has deletion protection; an admin must clear it first.");
 
+    /// <summary>The request was not served because its audit record could not be stored (fail closed).</summary>
+    public static KmsException AuditUnavailable() =>
+        new(KmsErrorKind.Unavailable, KmsErrorCodes.AuditUnavailable, "The audit log is unavailable, so the request was not served; retry later.")
+        {
+            RetryAfterSeconds = 1,
+        };
+
     public static KmsException PolicyNotFound(string keyId) =>
         new(KmsErrorKind.NotFound, KmsErrorCodes.PolicyNotFound, $"Key '{keyId}' has no key policy; roles alone decide access to it.");
 

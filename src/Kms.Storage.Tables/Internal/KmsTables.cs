@@ -18,6 +18,7 @@ internal sealed class KmsTables
         Aliases = service.GetTableClient(options.AliasesTableName);
         RoleAssignments = service.GetTableClient(options.RoleAssignmentsTableName);
         Approvals = service.GetTableClient(options.ApprovalsTableName);
+        Audit = service.GetTableClient(options.AuditTableName);
     }
 
     public TableServiceClient Service { get; }
@@ -32,7 +33,9 @@ internal sealed class KmsTables
 
     public TableClient Approvals { get; }
 
-    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals];
+    public TableClient Audit { get; }
+
+    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals, Audit];
 
     public static KmsTables Create(TableStorageOptions options)
     {

@@ -1,0 +1,28 @@
+using Kms.Core.Audit;
+
+namespace Kms.Core.Ports;
+
+/// <summary>
+/// Durable audit storage. A chain's records and checkpoints live together so a batch of records and its
+/// checkpoint are written in one transaction: all or nothing.
+/// </summary>
+public interface IAuditStore
+{
+    /// <summary>Appends records (all of one chain, consecutive) and optionally a checkpoint, atomically.</summary>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every record of a chain in stored order (by sequence).</summary>
+    IAsyncEnumerable<AuditRecord> ReadChainAsync(string chainId, CancellationToken cancellationToken);
+
+    /// <summary>The chain's latest checkpoint, or null.</summary>
+    Task<AuditCheckpoint?> GetLatestCheckpointAsync(string chainId, CancellationToken cancellationToken);
+
+    Task<Page<AuditRecord>> QueryAsync(AuditQuery query, int pageSize, string? continuationToken, CancellationToken cancellationToken);
+
+    Task<AuditSigningKey?> GetSigningKeyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores the signing key unless one exists; returns the one stored (first writer wins).</summary>
+    Task<AuditSigningKey> CreateSigningKeyAsync(AuditSigningKey key, CancellationToken cancellationToken);
+}
