@@ -77,7 +77,11 @@ public sealed class AuditChainTests : IAsyncLifetime
         services.AddSingleton(TimeProvider.System);
         services.AddTableStorage(configuration.GetSection("Kms:Storage"));
         services.AddPkcs11Hsm(configuration.GetSection("Kms:Hsm"));
-        services.Configure<AuditOptions>(o => o.CheckpointInterval = TimeSpan.FromDays(1));
+        services.Configure<AuditOptions>(o =>
+        {
+            o.CheckpointInterval = TimeSpan.FromDays(1);
+            o.Chains = 1;
+        });
         services.AddSingleton<AuditSigner>().AddSingleton<AuditVerifier>().AddTransient<AuditLog>();
         _services = services.BuildServiceProvider();
         await _services.GetRequiredService<TableStoreInitializer>().EnsureCreatedAsync(CancellationToken.None);
@@ -185,10 +189,31 @@ public sealed class AuditChainTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 300).Select(i => log.AppendAsync(Entry($"r{i}"))));
         await log.DisposeAsync();
 
-        var records = await ReadAsync(log.ChainId);
+        var records = await ReadAsync(Assert.Single(log.ChainIds));
 
         Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), records.Select(r => r.Sequence));
         Assert.True((await VerifyAsync()).Valid);
+    }
+
+    [Fact]
+    public async Task Append_SeveralChains_EveryRecordStoredOnce_AllChainsVerify()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new AuditOptions { Chains = 4, CheckpointInterval = TimeSpan.Zero });
+        await using var log = new AuditLog(_services.GetRequiredService<IAuditStore>(), _services.GetRequiredService<AuditSigner>(), TimeProvider.System,
+            options, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditLog>.Instance);
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => log.AppendAsync(Entry($"m{i}"))));
+        await log.DisposeAsync();
+
+        var stored = new List<AuditRecord>();
+        foreach (var chain in log.ChainIds)
+        {
+            stored.AddRange(await ReadAsync(chain));
+        }
+
+        Assert.Equal(4, log.ChainIds.Count);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"m{i}").Order(), stored.Select(r => r.Entry.RequestId).Order());
+        var result = await VerifyAsync();
+        Assert.True(result.Valid, string.Join("; ", result.Breaks.Select(b => b.Problem)));
     }
 
     private async Task<string> WriteChainAsync(int count)
@@ -201,7 +226,7 @@ public sealed class AuditChainTests : IAsyncLifetime
 
         // Dispose writes the final signed checkpoint, as a host does when it stops.
         await log.DisposeAsync();
-        return log.ChainId;
+        return Assert.Single(log.ChainIds);
     }
 
     private Task<AuditVerification> VerifyAsync() => _services.GetRequiredService<AuditVerifier>().VerifyAsync(CancellationToken.None);
@@ -249,7 +274,8 @@ public sealed class AuditChainTests : IAsyncLifetime
 /// <summary>When the audit store cannot be written, requests fail closed with 503 and nothing is served unaudited.</summary>
 public sealed class AuditFailClosedTests : IAsyncLifetime
 {
-    private readonly KmsHostFixture _host = new(new Dictionary<string, string?>());
+    // One chain, so the records lost with the table belong to the chain that keeps being written.
+    private readonly KmsHostFixture _host = new(new Dictionary<string, string?> { ["Kms:Audit:Chains"] = "1" });
 
     public Task InitializeAsync() => _host.InitializeAsync();
 
