@@ -89,7 +89,7 @@ public sealed partial class KmsRequestContext
         return context;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex RequestIdPattern();
 }
 

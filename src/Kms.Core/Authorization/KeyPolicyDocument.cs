@@ -138,11 +138,19 @@ public static partial class KeyPolicyDocument
                 throw Invalid(path + ".contextKeyEquals", "must not be empty");
             }
 
-            equals = pairs.ToDictionary(p => p.Key, p => String(p.Value, $"{path}.contextKeyEquals.{p.Key}"), StringComparer.Ordinal);
+            if (pairs.Keys.Any(k => k.Length == 0))
+            {
+                // An encryption context never has an empty key: such a condition could never hold.
+                throw Invalid(path + ".contextKeyEquals", "keys must not be empty");
+            }
+
+            equals = pairs.ToDictionary(p => p.Key, p => String(p.Value, $"{path}.contextKeyEquals.{Truncate(p.Key)}"), StringComparer.Ordinal);
         }
 
         var present = members.TryGetValue("contextKeyPresent", out var p)
-            ? Array(p, path + ".contextKeyPresent", 1, 64).Select((k, i) => String(k, $"{path}.contextKeyPresent[{i}]")).ToArray()
+            ? Array(p, path + ".contextKeyPresent", 1, 64).Select((k, i) => String(k, $"{path}.contextKeyPresent[{i}]") is { Length: > 0 } key
+                ? key
+                : throw Invalid($"{path}.contextKeyPresent[{i}]", "must not be empty")).ToArray()
             : null;
 
         string[]? networks = null;
@@ -187,12 +195,12 @@ public static partial class KeyPolicyDocument
         {
             if (allowed.Length > 0 && !allowed.Contains(property.Name, StringComparer.Ordinal))
             {
-                throw Invalid(path == "$" ? property.Name : $"{path}.{property.Name}", "is not a known field");
+                throw Invalid(path == "$" ? Truncate(property.Name) : $"{path}.{Truncate(property.Name)}", "is not a known field");
             }
 
             if (!members.TryAdd(property.Name, property.Value))
             {
-                throw Invalid(path == "$" ? property.Name : $"{path}.{property.Name}", "appears more than once");
+                throw Invalid(path == "$" ? Truncate(property.Name) : $"{path}.{Truncate(property.Name)}", "appears more than once");
             }
         }
 
@@ -283,9 +291,9 @@ public static partial class KeyPolicyDocument
     // Caller input is echoed only as a short prefix.
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "...";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SidPattern();
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex InstantPattern();
 }

@@ -63,6 +63,9 @@ public sealed class KeyPolicyDocumentTests
     [InlineData("""{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["a"],"actions":["kms:Encrypt"],"conditions":{"contextKeyEquals":{"t":1}}}]}""", "statements[0].conditions.contextKeyEquals.t: must be a string")]
     [InlineData("""{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["a"],"actions":["kms:Encrypt"],"conditions":{"notBefore":"2026-01-01"}}]}""", "statements[0].conditions.notBefore")]
     [InlineData("""{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["a"],"actions":["kms:Encrypt"],"conditions":{"notBefore":"2027-01-01T00:00:00Z","notAfter":"2026-01-01T00:00:00Z"}}]}""", "statements[0].conditions.notAfter: must be later")]
+    [InlineData("{\"version\":\"2026-11-30\",\"statements\":[{\"sid\":\"a\\n\",\"effect\":\"Allow\",\"principals\":[\"a\"],\"actions\":[\"kms:Encrypt\"]}]}", "statements[0].sid")]
+    [InlineData("""{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["a"],"actions":["kms:Encrypt"],"conditions":{"contextKeyPresent":[""]}}]}""", "statements[0].conditions.contextKeyPresent[0]: must not be empty")]
+    [InlineData("""{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["a"],"actions":["kms:Encrypt"],"conditions":{"contextKeyEquals":{"":"x"}}}]}""", "keys must not be empty")]
     public void Parse_Invalid_InvalidPolicyNamingThePath(string json, string expected)
     {
         var e = Assert.Throws<KmsException>(() => KeyPolicyDocument.Parse(json));

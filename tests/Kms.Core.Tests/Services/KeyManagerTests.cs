@@ -49,6 +49,7 @@ public sealed class KeyManagerTests
     [InlineData("")]
     [InlineData("-starts-with-dash")]
     [InlineData("has/slash")]
+    [InlineData("trailing-newline\n")]
     [InlineData("0b5e8f52-7c1d-4e4a-9a57-3f2d6c1e9b80")]
     public async Task SetAlias_InvalidName_ValidationFailed(string alias)
     {
