@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -20,18 +19,9 @@ internal static class PolicySimulateCommand
     {
         var parsed = CliArguments.Parse(args, "principal", "action", "role", "key", "context", "caller-address", "endpoint", "token");
         var body = BuildRequest(parsed);
-        var endpoint = parsed.Single("endpoint") ?? Environment.GetEnvironmentVariable("KMS_ENDPOINT") ?? "http://127.0.0.1:7071";
-        var token = parsed.Single("token") ?? Environment.GetEnvironmentVariable("KMS_TOKEN")
-            ?? DevTokens.Load(DevTokens.KeyFile(null, currentDirectory), DevTokens.Issuer(null))
-                .Mint("kms-cli", [KmsRoles.Admin], DevTokens.Audience(null), time.GetUtcNow(), TimeSpan.FromMinutes(5));
-
-        using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(endpoint), Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/policy/simulate")
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request);
+        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Admin);
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync("/api/policy/simulate", content);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Kms.Core.Authorization;
+
+namespace Kms.Cli.Commands;
+
+/// <summary><c>kms audit tail</c> and <c>kms audit verify</c> (role kms.auditor).</summary>
+internal static class AuditCommands
+{
+    public const string TailUsage = "kms audit tail [--key KEYID] [--principal P] [--operation OP] [--result success|denied|failure] [--from ISO] [--limit N] [--endpoint URL] [--token TOKEN]";
+    public const string VerifyUsage = "kms audit verify [--endpoint URL] [--token TOKEN]";
+
+    private static readonly string[] Connection = ["endpoint", "token"];
+
+    public static async Task<int> TailAsync(IEnumerable<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler handler, TimeProvider time,
+        string currentDirectory)
+    {
+        var parsed = CliArguments.Parse(args, [.. Connection, "key", "principal", "operation", "result", "from", "limit"]);
+        var limit = parsed.Single("limit") is { } l
+            ? int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000 ? n : throw new UsageException("'--limit' must be 1 to 1000")
+            : 50;
+        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Auditor);
+        using var response = await client.GetAsync(BuildQuery(parsed, limit));
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            stderr.WriteLine(PolicySimulateCommand.DescribeProblem((int)response.StatusCode, text));
+            return 1;
+        }
+
+        foreach (var line in FormatRecords(text))
+        {
+            stdout.WriteLine(line);
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> VerifyAsync(IEnumerable<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler handler, TimeProvider time,
+        string currentDirectory)
+    {
+        var parsed = CliArguments.Parse(args, Connection);
+        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Auditor);
+        using var content = new StringContent("{}", Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync("/api/audit/verify", content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            stderr.WriteLine(PolicySimulateCommand.DescribeProblem((int)response.StatusCode, text));
+            return 1;
+        }
+
+        var (lines, valid) = FormatVerification(text);
+        foreach (var line in lines)
+        {
+            (valid ? stdout : stderr).WriteLine(line);
+        }
+
+        return valid ? 0 : 1;
+    }
+
+    internal static string BuildQuery(CliArguments parsed, int limit)
+    {
+        var query = new StringBuilder("/api/audit?pageSize=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        foreach (var (option, parameter) in new[] { ("key", "keyId"), ("principal", "principal"), ("operation", "operation"), ("result", "result"), ("from", "from") })
+        {
+            if (parsed.Single(option) is { } value)
+            {
+                query.Append('&').Append(parameter).Append('=').Append(Uri.EscapeDataString(value));
+            }
+        }
+
+        return query.ToString();
+    }
+
+    /// <summary>One line per record: time, principal, operation, key and version, status and code, request id.</summary>
+    internal static IEnumerable<string> FormatRecords(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        foreach (var r in document.RootElement.GetProperty("records").EnumerateArray())
+        {
+            var key = r.TryGetProperty("keyId", out var k) ? k.GetString() : "-";
+            var version = r.TryGetProperty("keyVersion", out var v) ? "/v" + v.GetInt32().ToString(CultureInfo.InvariantCulture) : "";
+            var code = r.TryGetProperty("errorCode", out var c) ? " " + c.GetString() : "";
+            var principal = r.TryGetProperty("principal", out var p) ? p.GetString() : "(anonymous)";
+            yield return FormattableString.Invariant(
+                $"{r.GetProperty("time").GetDateTimeOffset():u} {principal} {r.GetProperty("operation").GetString()} {key}{version} -> {r.GetProperty("status").GetInt32()}{code} [{r.GetProperty("requestId").GetString()}]");
+        }
+    }
+
+    internal static (IReadOnlyList<string> Lines, bool Valid) FormatVerification(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var valid = root.GetProperty("valid").GetBoolean();
+        var lines = new List<string>
+        {
+            FormattableString.Invariant($"{(valid ? "valid" : "BROKEN")}: {root.GetProperty("records").GetInt64()} records in {root.GetProperty("chains").GetInt32()} chains"),
+        };
+        lines.AddRange(root.GetProperty("breaks").EnumerateArray().Select(b =>
+            FormattableString.Invariant($"  chain {b.GetProperty("chainId").GetString()} at record {b.GetProperty("sequence").GetInt64()}: {b.GetProperty("problem").GetString()}")));
+        return (lines, valid);
+    }
+}
