@@ -62,7 +62,7 @@ public sealed partial class BearerTokenAuthenticator
             _parameters.ValidIssuer = authority;
             _parameters.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                 authority + "/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(),
-                new HttpDocumentRetriever { RequireHttps = true });
+                new HttpDocumentRetriever { RequireHttps = _options.EntraId.RequireHttpsMetadata });
         }
     }
 

@@ -75,6 +75,9 @@ public sealed class EntraIdOptions
 
     public string? TenantId { get; set; }
 
+    /// <summary>Refuse OpenID metadata over plain http. Only tests against a local metadata endpoint turn this off.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
     /// <summary>The v2.0 authority: tokens' issuer and the OpenID metadata come from here.</summary>
     public string Authority => $"{Instance.TrimEnd('/')}/{TenantId}/v2.0";
 }
