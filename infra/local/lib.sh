@@ -472,6 +472,8 @@ for (const file of files) {
     // a run without tests has neither, then the file name stands in.
     const assembly = xml.match(/<TestMethod\b[^>]*\bcodeBase="([^"]+)"/) ?? xml.match(/<UnitTest\b[^>]*\bstorage="([^"]+)"/);
     const project = assembly ? path.basename(assembly[1].replace(/\\/g, "/")).replace(/\.dll$/i, "") : path.basename(file);
+    // A project whose tests a --filter excluded ran nothing: leave it out of the per-project lines.
+    if (!assembly && n("total") === 0 && f === 0) continue;
     rows.push({ project, p, f, total: n("total") });
     passed += p;
     failed += f;

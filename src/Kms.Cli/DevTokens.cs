@@ -1,51 +1,54 @@
+using System.Security.Cryptography;
 using Kms.Api.Security;
 
 namespace Kms.Cli;
 
-/// <summary>Where the local development issuer's settings come from: options, then the environment, then the repository's data folder.</summary>
+/// <summary>
+/// The local development issuer's settings, each from an option, then the environment the hosts read
+/// (<c>Kms__Auth__...</c>), then the defaults infra/local/up.sh uses.
+/// </summary>
 internal static class DevTokens
 {
-    public static string KeyFile(string? explicitPath, string currentDirectory)
+    public const string KeyFileVariable = "Kms__Auth__DevIssuer__SigningKeyFile";
+    public const string IssuerVariable = "Kms__Auth__DevIssuer__Issuer";
+    public const string AudienceVariable = "Kms__Auth__Audience";
+
+    /// <summary>up.sh keeps its data here when set (default &lt;repo&gt;/.data/local).</summary>
+    public const string DataDirVariable = "KMS_DATA_DIR";
+
+    public const string KeyFileName = "dev-issuer.pem";
+
+    public static string KeyFile(string? explicitPath, CliContext context) =>
+        explicitPath
+        ?? context.Env(KeyFileVariable)
+        ?? Path.Combine(context.Env(DataDirVariable) ?? RepoPaths.LocalDataDirectory(context.CurrentDirectory), KeyFileName);
+
+    public static string Audience(string? explicitAudience, CliContext context) =>
+        explicitAudience ?? context.Env(AudienceVariable) ?? KmsAuthOptions.DefaultAudience;
+
+    public static string Issuer(string? explicitIssuer, CliContext context) =>
+        explicitIssuer ?? context.Env(IssuerVariable) ?? KmsAuthOptions.DefaultDevIssuer;
+
+    public static DevTokenIssuer Load(string keyFile, string issuer, string currentDirectory)
     {
-        if (!string.IsNullOrWhiteSpace(explicitPath))
+        // Relative paths are relative to where the user ran the command, not to the process's start folder.
+        var path = Path.GetFullPath(keyFile, currentDirectory);
+        if (!File.Exists(path))
         {
-            return explicitPath;
+            throw new CliException($"dev issuer key not found at {path}: run infra/local/up.sh first (it creates it)");
         }
 
-        if (Environment.GetEnvironmentVariable("Kms__Auth__DevIssuer__SigningKeyFile") is { Length: > 0 } fromEnvironment)
+        try
         {
-            return fromEnvironment;
+            return DevTokenIssuer.Load(path, issuer);
         }
-
-        var root = RepoRoot(currentDirectory) ?? currentDirectory;
-        return Path.Combine(root, ".data", "local", "dev-issuer.pem");
-    }
-
-    public static string Audience(string? explicitAudience) =>
-        explicitAudience ?? Environment.GetEnvironmentVariable("Kms__Auth__Audience") ?? KmsAuthOptions.DefaultAudience;
-
-    public static string Issuer(string? explicitIssuer) =>
-        explicitIssuer ?? Environment.GetEnvironmentVariable("Kms__Auth__DevIssuer__Issuer") ?? KmsAuthOptions.DefaultDevIssuer;
-
-    public static DevTokenIssuer Load(string keyFile, string issuer) =>
-        File.Exists(keyFile)
-            ? DevTokenIssuer.Load(keyFile, issuer)
-            : throw new CliException($"dev issuer key not found at {keyFile}: run infra/local/up.sh first (it creates it), or pass --key-file");
-
-    /// <summary>The folder holding KmsFunctions.sln at or above <paramref name="directory"/>.</summary>
-    public static string? RepoRoot(string directory)
-    {
-        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "KmsFunctions.sln")))
-            {
-                return dir.FullName;
-            }
+            throw new CliException($"cannot read the dev issuer key at {path}: {e.Message}");
         }
-
-        return null;
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            throw new CliException($"{path} does not hold a PEM EC private key (the dev issuer key infra/local/up.sh creates)");
+        }
     }
 }
-
-/// <summary>A failure the CLI reports as one line on stderr with exit code 1.</summary>
-internal sealed class CliException(string message) : Exception(message);

@@ -11,58 +11,53 @@ internal static class AuditCommands
     public const string TailUsage = "kms audit tail [--key KEYID] [--principal P] [--operation OP] [--result success|denied|failure] [--from ISO] [--limit N] [--endpoint URL] [--token TOKEN]";
     public const string VerifyUsage = "kms audit verify [--endpoint URL] [--token TOKEN]";
 
-    private static readonly string[] Connection = ["endpoint", "token"];
-
-    public static async Task<int> TailAsync(IEnumerable<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler handler, TimeProvider time,
-        string currentDirectory)
+    public static async Task<int> TailAsync(IReadOnlyList<string> args, CliContext context)
     {
-        var parsed = CliArguments.Parse(args, [.. Connection, "key", "principal", "operation", "result", "from", "limit"]);
+        var parsed = CliArguments.Parse(args, [.. KmsConnection.Options, "key", "principal", "operation", "result", "from", "limit"]);
+        parsed.NoPositional();
         var limit = parsed.Single("limit") is { } l
             ? int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000 ? n : throw new UsageException("'--limit' must be 1 to 1000")
             : 50;
-        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Auditor);
-        using var response = await client.GetAsync(BuildQuery(parsed, limit));
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
+        using var connection = KmsConnection.Create(parsed, context, KmsRoles.Auditor);
+        var response = await connection.GetAsync(BuildQuery(parsed, limit));
+        if (!response.IsSuccess)
         {
-            stderr.WriteLine(PolicySimulateCommand.DescribeProblem((int)response.StatusCode, text));
-            return 1;
+            context.Error.WriteLine(response.DescribeProblem());
+            return ExitCodes.Failure;
         }
 
-        foreach (var line in FormatRecords(text))
+        foreach (var line in FormatRecords(response.Body))
         {
-            stdout.WriteLine(line);
+            context.Out.WriteLine(line);
         }
 
-        return 0;
+        return ExitCodes.Success;
     }
 
-    public static async Task<int> VerifyAsync(IEnumerable<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler handler, TimeProvider time,
-        string currentDirectory)
+    public static async Task<int> VerifyAsync(IReadOnlyList<string> args, CliContext context)
     {
-        var parsed = CliArguments.Parse(args, Connection);
-        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Auditor);
-        using var content = new StringContent("{}", Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync("/api/audit/verify", content);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
+        var parsed = CliArguments.Parse(args, KmsConnection.Options);
+        parsed.NoPositional();
+        using var connection = KmsConnection.Create(parsed, context, KmsRoles.Auditor);
+        var response = await connection.PostJsonAsync("api/audit/verify", "{}");
+        if (!response.IsSuccess)
         {
-            stderr.WriteLine(PolicySimulateCommand.DescribeProblem((int)response.StatusCode, text));
-            return 1;
+            context.Error.WriteLine(response.DescribeProblem());
+            return ExitCodes.Failure;
         }
 
-        var (lines, valid) = FormatVerification(text);
+        var (lines, valid) = FormatVerification(response.Body);
         foreach (var line in lines)
         {
-            (valid ? stdout : stderr).WriteLine(line);
+            (valid ? context.Out : context.Error).WriteLine(line);
         }
 
-        return valid ? 0 : 1;
+        return valid ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     internal static string BuildQuery(CliArguments parsed, int limit)
     {
-        var query = new StringBuilder("/api/audit?pageSize=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        var query = new StringBuilder("api/audit?pageSize=").Append(limit.ToString(CultureInfo.InvariantCulture));
         foreach (var (option, parameter) in new[] { ("key", "keyId"), ("principal", "principal"), ("operation", "operation"), ("result", "result"), ("from", "from") })
         {
             if (parsed.Single(option) is { } value)

@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Kms.Api.Contracts;
 using Kms.Core.Authorization;
 
 namespace Kms.Cli.Commands;
@@ -11,94 +11,81 @@ namespace Kms.Cli.Commands;
 /// </summary>
 internal static class PolicySimulateCommand
 {
-    public const int DeniedExitCode = 3;
     public const string Usage = "kms policy simulate --principal P --action A [--role R ...] [--key KEYID] [--context k=v ...] [--caller-address IP] [--endpoint URL] [--token TOKEN]";
+    public const string Route = "api/policy/simulate";
 
-    public static async Task<int> RunAsync(IEnumerable<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler handler,
-        TimeProvider time, string currentDirectory)
+    // The server binds with the web defaults (camelCase); nulls are left out rather than sent.
+    // Reading, a missing or null member of the answer is an error rather than a silent false.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
-        var parsed = CliArguments.Parse(args, "principal", "action", "role", "key", "context", "caller-address", "endpoint", "token");
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CliContext context)
+    {
+        var parsed = CliArguments.Parse(args, [.. KmsConnection.Options, "principal", "action", "role", "key", "context", "caller-address"]);
+        parsed.NoPositional();
         var body = BuildRequest(parsed);
-        using var client = KmsConnection.Create(parsed, handler, time, currentDirectory, KmsRoles.Admin);
-        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync("/api/policy/simulate", content);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
+        using var connection = KmsConnection.Create(parsed, context, KmsRoles.Admin);
+        var response = await connection.PostJsonAsync(Route, body);
+        if (!response.IsSuccess)
         {
-            stderr.WriteLine(DescribeProblem((int)response.StatusCode, text));
-            return 1;
+            context.Error.WriteLine(response.DescribeProblem());
+            return ExitCodes.Failure;
         }
 
-        var (line, allowed) = FormatDecision(text);
-        stdout.WriteLine(line);
-        return allowed ? 0 : DeniedExitCode;
+        var (line, allowed) = FormatDecision(response.Body);
+        context.Out.WriteLine(line);
+        return allowed ? ExitCodes.Success : ExitCodes.Denied;
     }
 
-    /// <summary>The request body, camelCase, nulls left out.</summary>
-    internal static JsonObject BuildRequest(CliArguments parsed)
+    /// <summary>The JSON body of <c>POST /api/policy/simulate</c>: camelCase, options not given left out.</summary>
+    internal static string BuildRequest(CliArguments parsed)
     {
-        var body = new JsonObject
-        {
-            ["principal"] = parsed.Required("principal"),
-            ["action"] = parsed.Required("action"),
-        };
+        var principal = parsed.Required("principal");
+        var action = parsed.Required("action");
         var roles = parsed.All("role");
-        if (roles.Count > 0)
+        Dictionary<string, string>? encryptionContext = null;
+        foreach (var pair in parsed.All("context"))
         {
-            body["roles"] = new JsonArray(roles.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
-        }
-
-        if (parsed.Single("key") is { } key)
-        {
-            body["keyId"] = key;
-        }
-
-        var context = parsed.All("context");
-        if (context.Count > 0)
-        {
-            var map = new JsonObject();
-            foreach (var pair in context)
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0)
             {
-                var at = pair.IndexOf('=', StringComparison.Ordinal);
-                if (at <= 0)
-                {
-                    throw new UsageException($"'--context {pair}' must be key=value");
-                }
-
-                map[pair[..at]] = pair[(at + 1)..];
+                throw new UsageException($"'--context {pair}' must be key=value");
             }
 
-            body["context"] = map;
+            encryptionContext ??= new(StringComparer.Ordinal);
+            if (!encryptionContext.TryAdd(pair[..at], pair[(at + 1)..]))
+            {
+                throw new UsageException($"context key '{pair[..at]}' is given more than once");
+            }
         }
 
-        if (parsed.Single("caller-address") is { } address)
-        {
-            body["callerAddress"] = address;
-        }
-
-        return body;
+        var request = new SimulateRequest(principal, action, roles.Count > 0 ? [.. roles] : null, parsed.Single("key"), encryptionContext,
+            parsed.Single("caller-address"));
+        return JsonSerializer.Serialize(request, Json);
     }
 
     /// <summary>"ALLOW by ROLE: role kms.crypto (token, scope *)" and whether it was allowed.</summary>
     internal static (string Line, bool Allowed) FormatDecision(string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var allowed = root.GetProperty("allowed").GetBoolean();
-        return ($"{(allowed ? "ALLOW" : "DENY")} by {root.GetProperty("source").GetString()}: {root.GetProperty("reason").GetString()}", allowed);
-    }
-
-    internal static string DescribeProblem(int status, string body)
-    {
+        SimulateResponse? decision;
         try
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            return $"error {status} {root.GetProperty("code").GetString()}: {root.GetProperty("detail").GetString()}";
+            decision = JsonSerializer.Deserialize<SimulateResponse>(json, Json);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (JsonException)
         {
-            return $"error {status}";
+            decision = null;
         }
+
+        if (decision is null)
+        {
+            throw new CliException("the KMS answered with something other than a simulation result; is --endpoint a KMS?");
+        }
+
+        return ($"{(decision.Allowed ? "ALLOW" : "DENY")} by {decision.Source}: {decision.Reason}", decision.Allowed);
     }
 }

@@ -3,45 +3,68 @@ using Kms.Core.Errors;
 
 namespace Kms.Cli.Commands;
 
-/// <summary><c>kms policy validate FILE...</c>: checks key policy documents as the server would (for policies kept as code in CI).</summary>
+/// <summary><c>kms policy validate FILE...</c>: checks key policy documents as the server would, offline (for policies kept as code in CI).</summary>
 internal static class PolicyValidateCommand
 {
-    public const string Usage = "kms policy validate FILE [FILE ...]   (FILE '-' reads standard input)";
+    public const string Usage = "kms policy validate FILE [FILE ...]   ('-' reads standard input)";
+    public const string StandardInput = "-";
 
-    public static int Run(IReadOnlyList<string> files, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public static int Run(IReadOnlyList<string> args, CliContext context)
     {
+        // No options yet; parsing still turns a stray "--flag" into a usage error instead of a missing file.
+        var files = CliArguments.Parse(args).Positional;
         if (files.Count == 0)
         {
             throw new UsageException("name at least one policy file");
         }
 
-        var failures = 0;
+        if (files.Count(f => f == StandardInput) > 1)
+        {
+            throw new UsageException("standard input ('-') can be read only once");
+        }
+
+        var invalid = 0;
         foreach (var file in files)
         {
-            string text;
-            try
+            if (!Validate(file, context))
             {
-                text = file == "-" ? stdin.ReadToEnd() : File.ReadAllText(file);
-            }
-            catch (IOException e)
-            {
-                stderr.WriteLine($"{file}: cannot read: {e.Message}");
-                failures++;
-                continue;
-            }
-
-            try
-            {
-                var policy = KeyPolicyDocument.Parse(text);
-                stdout.WriteLine($"{file}: valid ({policy.Statements.Count} statement{(policy.Statements.Count == 1 ? "" : "s")})");
-            }
-            catch (KmsException e) when (e.Code == KmsErrorCodes.InvalidPolicy)
-            {
-                stderr.WriteLine($"{file}: invalid: {e.Message}");
-                failures++;
+                invalid++;
             }
         }
 
-        return failures == 0 ? 0 : 1;
+        return invalid == 0 ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private static bool Validate(string file, CliContext context)
+    {
+        string text;
+        try
+        {
+            var path = file == StandardInput ? null : Path.GetFullPath(file, context.CurrentDirectory);
+            if (path is not null && Directory.Exists(path))
+            {
+                context.Error.WriteLine($"{file}: cannot read: it is a directory");
+                return false;
+            }
+
+            text = path is null ? context.In.ReadToEnd() : File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            context.Error.WriteLine($"{file}: cannot read: {e.Message}");
+            return false;
+        }
+
+        try
+        {
+            var count = KeyPolicyDocument.Parse(text).Statements.Count;
+            context.Out.WriteLine($"{file}: valid ({count} statement{(count == 1 ? "" : "s")})");
+            return true;
+        }
+        catch (KmsException e)
+        {
+            context.Error.WriteLine($"{file}: invalid: {e.Message}");
+            return false;
+        }
     }
 }
