@@ -70,20 +70,10 @@ internal sealed class TableAliasStore : IAliasStore
         Entities.RequireStorableKey(alias.Name, nameof(alias));
         var etag = Entities.RequireETag(alias.ETag, nameof(alias));
 
-        return _logger.GuardAsync(nameof(UpdateAliasAsync), async () =>
+        return _logger.GuardAsync(nameof(UpdateAliasAsync), async () => alias with
         {
-            try
-            {
-                var response = await _table.UpdateEntityAsync(Entities.ToEntity(alias), etag, TableUpdateMode.Replace, cancellationToken)
-                    .ConfigureAwait(false);
-                return alias with { ETag = response.Headers.ETag?.ToString() };
-            }
-            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
-            {
-                // A 404 means the alias was deleted since it was read: also a lost race; a re-read will see it gone.
-                _logger.ConcurrentModification(nameof(UpdateAliasAsync), alias.Name, e.Status);
-                throw KmsErrors.ConcurrentModification($"Alias '{alias.Name}'");
-            }
+            ETag = await _table.UpdateIfMatchAsync(Entities.ToEntity(alias), etag, TableUpdateMode.Replace, _logger, nameof(UpdateAliasAsync),
+                alias.Name, $"Alias '{alias.Name}'", cancellationToken),
         }, cancellationToken);
     }
 

@@ -78,18 +78,10 @@ internal sealed class TableApprovalStore : IApprovalStore
         Entities.RequireStorableKey(request.Id, nameof(request));
         var etag = Entities.RequireETag(request.ETag, nameof(request));
 
-        return _logger.GuardAsync(nameof(UpdateAsync), async () =>
+        return _logger.GuardAsync(nameof(UpdateAsync), async () => request with
         {
-            try
-            {
-                var response = await _table.UpdateEntityAsync(Entities.ToEntity(request), etag, TableUpdateMode.Replace, cancellationToken)
-                    .ConfigureAwait(false);
-                return request with { ETag = response.Headers.ETag?.ToString() };
-            }
-            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
-            {
-                throw _logger.LostRace(nameof(UpdateAsync), request.Id, e.Status, $"Approval request '{request.Id}'");
-            }
+            ETag = await _table.UpdateIfMatchAsync(Entities.ToEntity(request), etag, TableUpdateMode.Replace, _logger, nameof(UpdateAsync),
+                request.Id, $"Approval request '{request.Id}'", cancellationToken),
         }, cancellationToken);
     }
 

@@ -159,20 +159,13 @@ internal sealed class TableKeyStore : IKeyStore
         Entities.RequireStorableKey(key.KeyId, nameof(key));
         var etag = Entities.RequireETag(key.ETag, nameof(key));
 
-        return _logger.GuardAsync(nameof(UpdateKeyAsync), async () =>
+        return _logger.GuardAsync(nameof(UpdateKeyAsync), async () => key with
         {
-            try
-            {
-                var response = await _table.UpdateEntityAsync(Entities.ToEntity(key), etag, TableUpdateMode.Replace, cancellationToken)
-                    .ConfigureAwait(false);
-                return key with { ETag = ETagOf(response) };
-            }
-            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
-            {
-                throw Conflict(nameof(UpdateKeyAsync), key.KeyId, e.Status);
-            }
+            ETag = await _table.UpdateIfMatchAsync(Entities.ToEntity(key), etag, TableUpdateMode.Replace, _logger, nameof(UpdateKeyAsync),
+                key.KeyId, $"Key '{key.KeyId}'", cancellationToken),
         }, cancellationToken);
     }
+
 
     public Task<(KeyRecord Key, KeyVersionRecord Version)> AddVersionAsync(KeyRecord updatedKey, KeyVersionRecord newVersion, CancellationToken cancellationToken)
     {
@@ -246,20 +239,11 @@ internal sealed class TableKeyStore : IKeyStore
         Entities.RequireStorableKey(version.KeyId, nameof(version));
         var etag = Entities.RequireETag(version.ETag, nameof(version));
 
-        return _logger.GuardAsync(nameof(UpdateVersionAsync), async () =>
+        // Merge of the state columns only: whatever the record holds, the stored material stays as written.
+        return _logger.GuardAsync(nameof(UpdateVersionAsync), async () => version with
         {
-            try
-            {
-                // Merge of the state columns only: whatever the record holds, the stored material stays as written.
-                var response = await _table.UpdateEntityAsync(Entities.ToStatePatch(version), etag, TableUpdateMode.Merge, cancellationToken)
-                    .ConfigureAwait(false);
-                return version with { ETag = ETagOf(response) };
-            }
-            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
-            {
-                throw Conflict(nameof(UpdateVersionAsync), $"{version.KeyId}/{version.Version}", e.Status,
-                    $"Version {version.Version} of key '{version.KeyId}'");
-            }
+            ETag = await _table.UpdateIfMatchAsync(Entities.ToStatePatch(version), etag, TableUpdateMode.Merge, _logger, nameof(UpdateVersionAsync),
+                $"{version.KeyId}/{version.Version}", $"Version {version.Version} of key '{version.KeyId}'", cancellationToken),
         }, cancellationToken);
     }
 

@@ -1,0 +1,27 @@
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+
+namespace Kms.Storage.Tables.Internal;
+
+internal static class ConditionalWrites
+{
+    /// <summary>
+    /// Writes <paramref name="entity"/> only if the stored row still has <paramref name="etag"/>; returns the new
+    /// ETag. A lost race (412, 409, or 404 when the row vanished since it was read) becomes ConcurrentModification
+    /// naming <paramref name="what"/>; nothing is written.
+    /// </summary>
+    public static async Task<string?> UpdateIfMatchAsync(this TableClient table, ITableEntity entity, ETag etag, TableUpdateMode mode,
+        ILogger logger, string operation, string target, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await table.UpdateEntityAsync(entity, etag, mode, cancellationToken).ConfigureAwait(false);
+            return response.Headers.ETag?.ToString();
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+        {
+            throw logger.LostRace(operation, target, e.Status, what);
+        }
+    }
+}
