@@ -70,6 +70,13 @@ kms_apt_install() {
 
 # (a) Makes sure softhsm2-util and the SoftHSM2 PKCS#11 library are present.
 #     $1: library path (default /usr/lib/softhsm/libsofthsm2.so).
+# The tests check signatures with the openssl command line, as a user of the public keys would; minimal
+# Debian images have the library but not the command.
+kms_ensure_openssl() {
+    command -v openssl >/dev/null 2>&1 || kms_apt_install openssl
+    command -v openssl >/dev/null 2>&1 || kms_die "openssl still not found after installing it"
+}
+
 kms_ensure_softhsm() {
     local library="${1:-$KMS_DEFAULT_HSM_LIBRARY}"
     if ! command -v softhsm2-util >/dev/null 2>&1 || [[ ! -f "$library" ]]; then

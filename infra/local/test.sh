@@ -57,6 +57,7 @@ stop_before_tests() {
 
 # --- tools ----------------------------------------------------------------------------------------
 kms_ensure_softhsm "$Kms__Hsm__LibraryPath"
+kms_ensure_openssl
 kms_ensure_azurite
 command -v dotnet >/dev/null 2>&1 || stop_before_tests "dotnet not found: install the .NET 10 SDK"
 
