@@ -86,7 +86,14 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
         _logger = logger;
         ChainId = $"{time.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid():N}";
         _lastCheckpointTimestamp = time.GetTimestamp();
-        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
+        _writer = new Lazy<Task>(() =>
+        {
+            // The writer outlives the request that happens to start it: do not let it capture that request's context.
+            using (ExecutionContext.SuppressFlow())
+            {
+                return Task.Run(WriteLoopAsync);
+            }
+        });
     }
 
     public string ChainId { get; }
