@@ -33,9 +33,10 @@ public static partial class KeyPolicyDocument
         {
             document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            throw KmsErrors.InvalidPolicy("The policy is not valid JSON.");
+            var where = e.LineNumber is { } line ? $" (line {line + 1}, position {(e.BytePositionInLine ?? 0) + 1})" : "";
+            throw KmsErrors.InvalidPolicy($"The policy is not valid JSON{where}.");
         }
 
         using (document)

@@ -75,6 +75,14 @@ public sealed class KeyPolicyDocumentTests
     }
 
     [Fact]
+    public void Parse_BrokenJson_SaysWhere()
+    {
+        var e = Assert.Throws<KmsException>(() => KeyPolicyDocument.Parse("{\n  \"version\": \"2026-11-30\",\n  \"statements\": [}"));
+
+        Assert.Contains("line 3", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_OverSizeLimit_InvalidPolicy()
     {
         var huge = """{"version":"2026-11-30","statements":[{"effect":"Allow","principals":["""
