@@ -37,12 +37,9 @@ internal sealed class TableAliasStore : IAliasStore
             return Task.FromResult<AliasRecord?>(null);
         }
 
-        return _logger.GuardAsync(nameof(GetAliasAsync), async () =>
-        {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(name, Entities.AliasRowKey, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return response.HasValue ? Entities.ToAlias(response.Value!) : null;
-        }, cancellationToken);
+        return _logger.GuardAsync(nameof(GetAliasAsync), () =>
+            _table.ReadRowAsync(name, Entities.AliasRowKey, Entities.ToAlias, cancellationToken),
+            cancellationToken);
     }
 
     public Task<AliasRecord> CreateAliasAsync(AliasRecord alias, CancellationToken cancellationToken)

@@ -63,12 +63,9 @@ internal sealed class TableApprovalStore : IApprovalStore
             return Task.FromResult<ApprovalRequest?>(null);
         }
 
-        return _logger.GuardAsync(nameof(GetAsync), async () =>
-        {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(id, Entities.ApprovalRowKey, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return response.HasValue ? Entities.ToApprovalRequest(response.Value!) : null;
-        }, cancellationToken);
+        return _logger.GuardAsync(nameof(GetAsync), () =>
+            _table.ReadRowAsync(id, Entities.ApprovalRowKey, Entities.ToApprovalRequest, cancellationToken),
+            cancellationToken);
     }
 
     public Task<ApprovalRequest> UpdateAsync(ApprovalRequest request, CancellationToken cancellationToken)

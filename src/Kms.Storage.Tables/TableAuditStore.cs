@@ -194,11 +194,9 @@ internal sealed class TableAuditStore : IAuditStore
         }, cancellationToken);
 
     public Task<AuditSigningKey?> GetSigningKeyAsync(CancellationToken cancellationToken) =>
-        _logger.GuardAsync(nameof(GetSigningKeyAsync), async () =>
-        {
-            var row = await _table.GetEntityIfExistsAsync<TableEntity>(SigningKeyPartition, "1", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return row.HasValue ? ToSigningKey(row.Value!) : null;
-        }, cancellationToken);
+        _logger.GuardAsync(nameof(GetSigningKeyAsync), () =>
+            _table.ReadRowAsync(SigningKeyPartition, "1", ToSigningKey, cancellationToken),
+            cancellationToken);
 
     public Task<AuditSigningKey> CreateSigningKeyAsync(AuditSigningKey key, CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(CreateSigningKeyAsync), async () =>

@@ -35,12 +35,9 @@ internal sealed class TableKeyPolicyStore : IKeyPolicyStore
             return Task.FromResult<StoredKeyPolicy?>(null);
         }
 
-        return _logger.GuardAsync(nameof(GetPolicyAsync), async () =>
-        {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(keyId, Entities.PolicyRowKey, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return response.HasValue ? Entities.ToPolicy(response.Value!) : null;
-        }, cancellationToken);
+        return _logger.GuardAsync(nameof(GetPolicyAsync), () =>
+            _table.ReadRowAsync(keyId, Entities.PolicyRowKey, Entities.ToPolicy, cancellationToken),
+            cancellationToken);
     }
 
     public Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, CancellationToken cancellationToken)

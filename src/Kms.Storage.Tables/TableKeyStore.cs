@@ -109,12 +109,9 @@ internal sealed class TableKeyStore : IKeyStore
             return Task.FromResult<KeyRecord?>(null);
         }
 
-        return _logger.GuardAsync(nameof(GetKeyAsync), async () =>
-        {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(keyId, Entities.KeyRowKey, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return response.HasValue ? Entities.ToKey(response.Value!) : null;
-        }, cancellationToken);
+        return _logger.GuardAsync(nameof(GetKeyAsync), () =>
+            _table.ReadRowAsync(keyId, Entities.KeyRowKey, Entities.ToKey, cancellationToken),
+            cancellationToken);
     }
 
     public Task<KeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -202,12 +199,9 @@ internal sealed class TableKeyStore : IKeyStore
             return Task.FromResult<KeyVersionRecord?>(null);
         }
 
-        return _logger.GuardAsync(nameof(GetVersionAsync), async () =>
-        {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(keyId, Entities.VersionRowKey(version), cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return response.HasValue ? Entities.ToVersion(response.Value!) : null;
-        }, cancellationToken);
+        return _logger.GuardAsync(nameof(GetVersionAsync), () =>
+            _table.ReadRowAsync(keyId, Entities.VersionRowKey(version), Entities.ToVersion, cancellationToken),
+            cancellationToken);
     }
 
     public Task<IReadOnlyList<KeyVersionRecord>> ListVersionsAsync(string keyId, CancellationToken cancellationToken)

@@ -66,12 +66,10 @@ public sealed class KeysHandler
 
     public async Task<IResult> ListVersionsAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var keyId = http.RouteValue("keyId");
-        var versions = await _keys.ListVersionsAsync(keyId, cancellationToken);
-        var key = await _keys.DescribeKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken);
-        KmsRequestContext.Of(http).SetKey(key.Key.KeyId);
-        return Results.Json(new KeyVersionListResponse(key.Key.KeyId, key.Key.PrimaryVersion,
-            versions.Select(v => v.ToResponse(key.Key.PrimaryVersion)).ToArray()), KmsJson.Options);
+        var (key, versions) = await _keys.ListVersionsAsync(http.RouteValue("keyId"), cancellationToken);
+        KmsRequestContext.Of(http).SetKey(key.KeyId);
+        return Results.Json(new KeyVersionListResponse(key.KeyId, key.PrimaryVersion,
+            versions.Select(v => v.ToResponse(key.PrimaryVersion)).ToArray()), KmsJson.Options);
     }
 
     public Task<IResult> EnableVersionAsync(HttpContext http, CancellationToken cancellationToken) =>
@@ -109,11 +107,8 @@ public sealed class KeysHandler
 
     private async Task<IResult> SetVersionStateAsync(HttpContext http, KeyVersionState state, CancellationToken cancellationToken)
     {
-        var keyId = http.RouteValue("keyId");
-        var number = http.VersionRouteValue();
-        var version = await _keys.SetVersionStateAsync(keyId, number, state, cancellationToken);
-        var key = await _keys.DescribeKeyAsync(version.KeyId, cancellationToken);
+        var (key, version) = await _keys.SetVersionStateAsync(http.RouteValue("keyId"), http.VersionRouteValue(), state, cancellationToken);
         KmsRequestContext.Of(http).SetKey(version.KeyId, version.Version);
-        return Results.Json(version.ToResponse(key.Key.PrimaryVersion), KmsJson.Options);
+        return Results.Json(version.ToResponse(key.PrimaryVersion), KmsJson.Options);
     }
 }

@@ -24,7 +24,7 @@ public sealed class AuditObserver : IRequestObserver
             return;
         }
 
-        var last = context.Decisions.Count > 0 ? context.Decisions[^1] : null;
+        var last = context.LastDecision;
         // A refused request never reached the handler's SetKey: the decision names the key it was refused on.
         await _log.AppendAsync(new AuditEntry(_time.GetUtcNow(), context.Caller?.Principal, context.Caller?.TokenRoles ?? [], context.Operation,
             context.KeyId ?? last?.KeyId, context.KeyVersion, outcome.Status, outcome.ErrorCode, last?.Decision.Reason, context.RequestId, context.CallerAddress,

@@ -38,6 +38,9 @@ public sealed partial class KmsRequestContext
     /// <summary>Every authorization decision taken for this request, in order (a batch can touch several keys).</summary>
     public IReadOnlyList<RecordedDecision> Decisions => _decisions;
 
+    /// <summary>The decision that settled the request (the last one taken), for logs and audit; null if none was needed.</summary>
+    public RecordedDecision? LastDecision => _decisions.Count > 0 ? _decisions[^1] : null;
+
     public string? CallerAddress { get; }
 
     /// <summary>The route needs no token (the health probe); such requests are not audited.</summary>

@@ -14,7 +14,7 @@ public sealed partial class RequestLogObserver : IRequestObserver
         if (_logger.IsEnabled(LogLevel.Information))
         {
             // The last authorization decision explains a 403 (or what allowed the request); never context values.
-            var decision = context.Decisions.Count > 0 ? context.Decisions[^1].Decision.Reason : null;
+            var decision = context.LastDecision?.Decision.Reason;
             LogCompleted(context.RequestId, context.Operation, context.Caller?.Principal, context.KeyId, context.KeyVersion, outcome.Status,
                 outcome.ErrorCode, decision, outcome.Elapsed.TotalMilliseconds);
         }

@@ -235,13 +235,15 @@ public sealed partial class KeyManager
         return result;
     }
 
-    public async Task<IReadOnlyList<KeyVersionRecord>> ListVersionsAsync(string keyId, CancellationToken cancellationToken)
+    /// <summary>The key (for its primary version) and all its versions, oldest first.</summary>
+    public async Task<(KeyRecord Key, IReadOnlyList<KeyVersionRecord> Versions)> ListVersionsAsync(string keyId, CancellationToken cancellationToken)
     {
         var key = await RequireKeyAsync(keyId, KmsActions.ListKeyVersions, cancellationToken);
-        return await _keys.ListVersionsAsync(key.KeyId, cancellationToken);
+        return (key, await _keys.ListVersionsAsync(key.KeyId, cancellationToken));
     }
 
-    public Task<KeyVersionRecord> SetVersionStateAsync(string keyId, int version, KeyVersionState state, CancellationToken cancellationToken) =>
+    /// <summary>Enables or disables one version; returns it with the key it belongs to (for its primary version).</summary>
+    public Task<(KeyRecord Key, KeyVersionRecord Version)> SetVersionStateAsync(string keyId, int version, KeyVersionState state, CancellationToken cancellationToken) =>
         RetryOnConflictAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId,
@@ -249,13 +251,13 @@ public sealed partial class KeyManager
             var record = await _keys.GetVersionAsync(key.KeyId, version, cancellationToken) ?? throw KmsErrors.KeyVersionNotFound(key.KeyId, version);
             if (record.State == state)
             {
-                return record;
+                return (key, record);
             }
 
             var updated = await _keys.UpdateVersionAsync(record with { State = state, StateChangedAt = _time.GetUtcNow() }, cancellationToken);
             ForgetKey(key.KeyId, version);
             LogVersionStateChanged(key.KeyId, version, state.ToString());
-            return updated;
+            return (key, updated);
         });
 
     /// <summary>Creates the alias or re-points it; returns the alias and whether it was created.</summary>

@@ -96,7 +96,7 @@ public sealed class KeyManagerTests
 
         Assert.Equal(3, version.Version);
         Assert.Equal(3, key.PrimaryVersion);
-        Assert.Equal([1, 2, 3], (await f.Keys.ListVersionsAsync(keyId, None)).Select(v => v.Version));
+        Assert.Equal([1, 2, 3], (await f.Keys.ListVersionsAsync(keyId, None)).Versions.Select(v => v.Version));
     }
 
     [Fact]

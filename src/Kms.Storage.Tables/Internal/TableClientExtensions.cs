@@ -4,8 +4,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Kms.Storage.Tables.Internal;
 
-internal static class ConditionalWrites
+/// <summary>The two row operations every store performs: a point read and an ETag-conditional update.</summary>
+internal static class TableClientExtensions
 {
+    /// <summary>Reads one row and maps it; null when it does not exist.</summary>
+    public static async Task<T?> ReadRowAsync<T>(this TableClient table, string partitionKey, string rowKey, Func<TableEntity, T> map,
+        CancellationToken cancellationToken) where T : class
+    {
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? map(response.Value!) : null;
+    }
+
     /// <summary>
     /// Writes <paramref name="entity"/> only if the stored row still has <paramref name="etag"/>; returns the new
     /// ETag. A lost race (412, 409, or 404 when the row vanished since it was read) becomes ConcurrentModification
