@@ -3,6 +3,7 @@ using Kms.Api.Http;
 using Kms.Api.Security;
 using Kms.Core.Audit;
 using Kms.Core.Authorization;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Core;
 using Kms.Core.Services;
@@ -33,6 +34,8 @@ public static class KmsApiServiceCollectionExtensions
         }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<KeyCatalog>();
+        services.AddOptions<KmsEventOptions>().Bind(kmsSection.GetSection("Events"));
+        services.AddSingleton<ChangeEvents>();
         services.AddSingleton<KeyManager>();
         services.AddSingleton<CryptoService>();
         services.AddSingleton<ApprovalService>();

@@ -1,4 +1,5 @@
 using Kms.Api;
+using Kms.Events.EventGrid;
 using Kms.Functions;
 using Kms.Hsm.Pkcs11;
 using Kms.Storage.Tables;
@@ -14,6 +15,9 @@ var kms = builder.Configuration.GetSection("Kms");
 builder.Services.AddKmsApi(kms);
 builder.Services.AddPkcs11Hsm(kms.GetSection("Hsm"));
 builder.Services.AddTableStorage(kms.GetSection("Storage"));
+// Outbox dispatcher as a hosted service of the worker. In Azure it runs while the app has an instance up; the
+// Flex Consumption / Premium plans keep one warm (see docs/events.md).
+builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
 builder.Services.AddHostedService<StorageStartup>();
 
 builder.Build().Run();

@@ -2,6 +2,7 @@ using Kms.Api;
 using Kms.Api.Http;
 using Kms.Core;
 using Kms.Core.Errors;
+using Kms.Events.EventGrid;
 using Kms.Hsm.Pkcs11;
 using Kms.Storage.Tables;
 using Microsoft.AspNetCore.Diagnostics;
@@ -26,6 +27,7 @@ public static class KmsLocalHostApp
         builder.Services.AddKmsApi(kms);
         builder.Services.AddPkcs11Hsm(kms.GetSection("Hsm"));
         builder.Services.AddTableStorage(kms.GetSection("Storage"));
+        builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo

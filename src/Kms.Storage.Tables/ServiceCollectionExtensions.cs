@@ -1,3 +1,4 @@
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Configuration;
@@ -29,16 +30,24 @@ public static class ServiceCollectionExtensions
 
         // One set of clients per process: they share the HTTP pipeline and its connection pool.
         services.TryAddSingleton(sp => KmsTables.Create(sp.GetRequiredService<IOptions<TableStorageOptions>>().Value));
-        services.TryAddSingleton<IKeyStore>(sp => new TableKeyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyStore>(sp)));
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<IKeyStore>(sp =>
+            new TableKeyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyStore>(sp), sp.GetRequiredService<OutboxSignal>()));
         services.TryAddSingleton<IAliasStore>(sp => new TableAliasStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAliasStore>(sp)));
-        services.TryAddSingleton<IKeyPolicyStore>(sp => new TableKeyPolicyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyPolicyStore>(sp)));
+        services.TryAddSingleton<IKeyPolicyStore>(sp =>
+            new TableKeyPolicyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyPolicyStore>(sp), sp.GetRequiredService<OutboxSignal>()));
         services.TryAddSingleton<IRoleAssignmentStore>(sp =>
             new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
         services.TryAddSingleton<IApprovalStore>(sp => new TableApprovalStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableApprovalStore>(sp)));
-        services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp)));
+        services.TryAddSingleton<IAuditStore>(sp =>
+            new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp), sp.GetRequiredService<OutboxSignal>()));
+        services.TryAddSingleton<IOutboxStore>(sp =>
+            new TableOutboxStore(sp.GetRequiredService<KmsTables>(), TimeProviderOf(sp), LoggerOf<TableOutboxStore>(sp)));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;
     }
+
+    private static TimeProvider TimeProviderOf(IServiceProvider services) => services.GetService<TimeProvider>() ?? TimeProvider.System;
 
     // Logging is optional for a library: a host without it still gets working stores.
     private static ILogger<T> LoggerOf<T>(IServiceProvider services) =>

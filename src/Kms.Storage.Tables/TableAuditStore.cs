@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using Kms.Core;
 using Kms.Core.Audit;
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,8 @@ namespace Kms.Storage.Tables;
 //                                         Status, Result (success|denied|failure), ErrorCode, Reason, RequestId,
 //                                         CallerAddress, ContextKeys (JSON), PreviousHash, Hash
 //     RowKey "c" + sequence (19 digits)  a signed checkpoint of the head at that record: Sequence, Hash, Time, Signature
+//     RowKey "o" + sequence (19 digits)  outbox row of the batch that starts at that record (when events are on): the
+//                                         batch's records are published as AuditRecord events; see TableOutboxStore
 //   PartitionKey "~chains", RowKey = chain id: the list of chains (written before a chain's first batch).
 //   PartitionKey "~signing-key", RowKey "1": the audit signing key, wrapped (WrappedMaterial, PublicKey, RootKeyLabel).
 
@@ -29,16 +32,18 @@ internal sealed class TableAuditStore : IAuditStore
     private const string ChainsPartition = "~chains";
     private const string SigningKeyPartition = "~signing-key";
     private readonly TableClient _table;
+    private readonly OutboxSignal? _signal;
     private readonly ILogger<TableAuditStore> _logger;
     private readonly HashSet<string> _registeredChains = [];
 
-    public TableAuditStore(KmsTables tables, ILogger<TableAuditStore> logger)
+    public TableAuditStore(KmsTables tables, ILogger<TableAuditStore> logger, OutboxSignal? signal = null)
     {
         _table = tables.Audit;
+        _signal = signal;
         _logger = logger;
     }
 
-    public Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken cancellationToken) =>
+    public Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, bool publish, CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(AppendAsync), async () =>
         {
             var chain = records.Count > 0 ? records[0].ChainId : checkpoint?.ChainId;
@@ -65,9 +70,19 @@ internal sealed class TableAuditStore : IAuditStore
                 }));
             }
 
+            var published = publish && records.Count > 0;
+            if (published)
+            {
+                actions.Add(OutboxRows.AuditBatch(chain, records[0].Sequence, records[^1].Sequence, records[^1].Entry.Time));
+            }
+
             try
             {
                 await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                if (published)
+                {
+                    _signal?.Notify(new OutboxPartition(OutboxPartition.AuditStream, chain));
+                }
             }
             catch
             {
@@ -253,7 +268,7 @@ internal sealed class TableAuditStore : IAuditStore
         };
     }
 
-    private static AuditRecord ToRecord(TableEntity row)
+    internal static AuditRecord ToRecord(TableEntity row)
     {
         // Ticks, not the DateTime column, feed the hash: the service keeps DateTime to microsecond-ish precision only.
         var ticks = row.GetInt64("TimeTicks") ?? 0;

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Logging;
@@ -13,17 +14,19 @@ namespace Kms.Storage.Tables;
 //     UpdatedAt  DateTime (UTC)
 //     UpdatedBy  string   principal that stored this document
 // The first put is an Add (a 409 means another writer created one first); later puts Replace If-Match the ETag
-// the caller read.
+// the caller read. Either is one transaction with the PolicyChanged outbox row (see TableOutboxStore).
 
 /// <summary><see cref="IKeyPolicyStore"/> on Azure Tables, beside the key rows.</summary>
 internal sealed class TableKeyPolicyStore : IKeyPolicyStore
 {
     private readonly TableClient _table;
+    private readonly OutboxSignal? _signal;
     private readonly ILogger<TableKeyPolicyStore> _logger;
 
-    public TableKeyPolicyStore(KmsTables tables, ILogger<TableKeyPolicyStore> logger)
+    public TableKeyPolicyStore(KmsTables tables, ILogger<TableKeyPolicyStore> logger, OutboxSignal? signal = null)
     {
         _table = tables.Keys;
+        _signal = signal;
         _logger = logger;
     }
 
@@ -40,7 +43,7 @@ internal sealed class TableKeyPolicyStore : IKeyPolicyStore
             cancellationToken);
     }
 
-    public Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, CancellationToken cancellationToken)
+    public Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
         Entities.RequireStorableKey(policy.KeyId, nameof(policy));
@@ -50,10 +53,11 @@ internal sealed class TableKeyPolicyStore : IKeyPolicyStore
             try
             {
                 var entity = Entities.ToEntity(policy);
-                var response = string.IsNullOrEmpty(policy.ETag)
-                    ? await _table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
-                    : await _table.UpdateEntityAsync(entity, new ETag(policy.ETag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                return policy with { ETag = response.Headers.ETag?.ToString() };
+                var write = string.IsNullOrEmpty(policy.ETag)
+                    ? new TableTransactionAction(TableTransactionActionType.Add, entity)
+                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new ETag(policy.ETag));
+                var responses = await _table.SubmitWithEventsAsync(policy.KeyId, [write], events, _signal, cancellationToken).ConfigureAwait(false);
+                return policy with { ETag = responses[0].Headers.ETag?.ToString() };
             }
             catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
             {

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Kms.Core;
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Logging;
@@ -67,15 +68,17 @@ internal sealed class TableKeyStore : IKeyStore
     private static readonly string[] HealthSelect = ["PartitionKey"];
 
     private readonly TableClient _table;
+    private readonly OutboxSignal? _signal;
     private readonly ILogger<TableKeyStore> _logger;
 
-    public TableKeyStore(KmsTables tables, ILogger<TableKeyStore> logger)
+    public TableKeyStore(KmsTables tables, ILogger<TableKeyStore> logger, OutboxSignal? signal = null)
     {
         _table = tables.Keys;
+        _signal = signal;
         _logger = logger;
     }
 
-    public Task<KeyRecord> CreateKeyAsync(KeyRecord key, KeyVersionRecord firstVersion, CancellationToken cancellationToken)
+    public Task<KeyRecord> CreateKeyAsync(KeyRecord key, KeyVersionRecord firstVersion, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(firstVersion);
@@ -90,8 +93,8 @@ internal sealed class TableKeyStore : IKeyStore
             ];
             try
             {
-                var response = await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                return key with { ETag = ETagOf(response.Value[0]) };
+                var responses = await _table.SubmitWithEventsAsync(key.KeyId, actions, events, _signal, cancellationToken).ConfigureAwait(false);
+                return key with { ETag = ETagOf(responses[0]) };
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412)
             {
@@ -150,7 +153,7 @@ internal sealed class TableKeyStore : IKeyStore
         }, cancellationToken);
     }
 
-    public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, CancellationToken cancellationToken)
+    public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         Entities.RequireStorableKey(key.KeyId, nameof(key));
@@ -158,13 +161,14 @@ internal sealed class TableKeyStore : IKeyStore
 
         return _logger.GuardAsync(nameof(UpdateKeyAsync), async () => key with
         {
-            ETag = await _table.UpdateIfMatchAsync(Entities.ToEntity(key), etag, TableUpdateMode.Replace, _logger, nameof(UpdateKeyAsync),
+            ETag = await UpdateWithEventsAsync(Entities.ToEntity(key), etag, TableUpdateMode.Replace, events, nameof(UpdateKeyAsync),
                 key.KeyId, $"Key '{key.KeyId}'", cancellationToken),
         }, cancellationToken);
     }
 
 
-    public Task<(KeyRecord Key, KeyVersionRecord Version)> AddVersionAsync(KeyRecord updatedKey, KeyVersionRecord newVersion, CancellationToken cancellationToken)
+    public Task<(KeyRecord Key, KeyVersionRecord Version)> AddVersionAsync(KeyRecord updatedKey, KeyVersionRecord newVersion, IReadOnlyList<KmsEvent> events,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(updatedKey);
         ArgumentNullException.ThrowIfNull(newVersion);
@@ -180,8 +184,8 @@ internal sealed class TableKeyStore : IKeyStore
             ];
             try
             {
-                var response = await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                return (updatedKey with { ETag = ETagOf(response.Value[0]) }, newVersion with { ETag = ETagOf(response.Value[1]) });
+                var responses = await _table.SubmitWithEventsAsync(updatedKey.KeyId, actions, events, _signal, cancellationToken).ConfigureAwait(false);
+                return (updatedKey with { ETag = ETagOf(responses[0]) }, newVersion with { ETag = ETagOf(responses[1]) });
             }
             catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
             {
@@ -227,7 +231,7 @@ internal sealed class TableKeyStore : IKeyStore
         }, cancellationToken);
     }
 
-    public Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, CancellationToken cancellationToken)
+    public Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
         Entities.RequireStorableKey(version.KeyId, nameof(version));
@@ -236,7 +240,7 @@ internal sealed class TableKeyStore : IKeyStore
         // Merge of the state columns only: whatever the record holds, the stored material stays as written.
         return _logger.GuardAsync(nameof(UpdateVersionAsync), async () => version with
         {
-            ETag = await _table.UpdateIfMatchAsync(Entities.ToStatePatch(version), etag, TableUpdateMode.Merge, _logger, nameof(UpdateVersionAsync),
+            ETag = await UpdateWithEventsAsync(Entities.ToStatePatch(version), etag, TableUpdateMode.Merge, events, nameof(UpdateVersionAsync),
                 $"{version.KeyId}/{version.Version}", $"Version {version.Version} of key '{version.KeyId}'", cancellationToken),
         }, cancellationToken);
     }
@@ -274,6 +278,28 @@ internal sealed class TableKeyStore : IKeyStore
     }
 
     private static string? ETagOf(Response response) => response.Headers.ETag?.ToString();
+
+    /// <summary>An ETag-conditional update; with events, one transaction that also adds their outbox rows.</summary>
+    private async Task<string?> UpdateWithEventsAsync(TableEntity entity, ETag etag, TableUpdateMode mode, IReadOnlyList<KmsEvent> events,
+        string operation, string target, string what, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return await _table.UpdateIfMatchAsync(entity, etag, mode, _logger, operation, target, what, cancellationToken).ConfigureAwait(false);
+        }
+
+        var update = mode == TableUpdateMode.Replace ? TableTransactionActionType.UpdateReplace : TableTransactionActionType.UpdateMerge;
+        try
+        {
+            var responses = await _table.SubmitWithEventsAsync(entity.PartitionKey, [new TableTransactionAction(update, entity, etag)], events, _signal,
+                cancellationToken).ConfigureAwait(false);
+            return ETagOf(responses[0]);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+        {
+            throw _logger.LostRace(operation, target, e.Status, what);
+        }
+    }
 
     private static KmsException InvalidToken() => KmsErrors.Validation("The continuation token is not valid.");
 

@@ -52,6 +52,9 @@ public sealed class TableStorageOptions
 
     public string AuditTableName => TablePrefix + "audit";
 
+    /// <summary>Name of the table holding outbox rows that kept failing to publish (see TableOutboxStore).</summary>
+    public string OutboxPoisonTableName => TablePrefix + "outboxpoison";
+
     /// <summary>Throws when a value is missing or out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
     {

@@ -30,6 +30,9 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
         Policies = _services.GetRequiredService<IKeyPolicyStore>();
         RoleAssignments = _services.GetRequiredService<IRoleAssignmentStore>();
         Approvals = _services.GetRequiredService<IApprovalStore>();
+        Audit = _services.GetRequiredService<IAuditStore>();
+        Outbox = _services.GetRequiredService<IOutboxStore>();
+        Signal = _services.GetRequiredService<Kms.Core.Events.OutboxSignal>();
         Tables = _services.GetRequiredService<KmsTables>();
         Initializer = _services.GetRequiredService<TableStoreInitializer>();
     }
@@ -45,6 +48,12 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
     public IRoleAssignmentStore RoleAssignments { get; }
 
     public IApprovalStore Approvals { get; }
+
+    public IAuditStore Audit { get; }
+
+    public IOutboxStore Outbox { get; }
+
+    public Kms.Core.Events.OutboxSignal Signal { get; }
 
     /// <summary>The raw table clients, for writing rows the stores would not write (e.g. rows of an older layout).</summary>
     internal KmsTables Tables { get; }

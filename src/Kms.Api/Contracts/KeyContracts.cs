@@ -46,7 +46,21 @@ public sealed record AliasResponse(string Alias, string KeyId, DateTimeOffset Cr
 
 public sealed record ComponentHealthResponse(string Status, string? Detail);
 
-public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, ComponentHealthResponse> Components);
+/// <param name="Events">Event delivery as this instance sees it; absent when events are off.</param>
+public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, ComponentHealthResponse> Components, EventDeliveryResponse? Events = null);
+
+/// <summary>Published versus pending events (the audit delivery rate). "degraded" when rows were poisoned or the
+/// oldest pending one waits longer than the alert threshold.</summary>
+public sealed record EventDeliveryResponse(
+    string Status,
+    long Published,
+    long PublishFailures,
+    long Pending,
+    long Poisoned,
+    DateTimeOffset? OldestPendingAt,
+    DateTimeOffset? LastSweepAt,
+    DateTimeOffset? LastPublishedAt,
+    string? LastError);
 
 public sealed record ScheduleDeletionRequest(int? WaitingDays = null);
 

@@ -17,12 +17,7 @@ internal static class Mapping
 
     public static AliasResponse ToResponse(this AliasRecord alias) => new(alias.Name, alias.KeyId, alias.CreatedAt, alias.UpdatedAt);
 
-    public static string ToWire(KeyState state) => state switch
-    {
-        KeyState.Enabled => "ENABLED",
-        KeyState.PendingDeletion => "PENDING_DELETION",
-        _ => "DISABLED",
-    };
+    public static string ToWire(KeyState state) => KeyStateNames.ToWire(state);
 
     public static ApprovalResponse ToResponse(this ApprovalRequest request) =>
         new(request.Id, request.Operation, request.KeyId, request.Version, request.RequestedBy, request.Reason, request.RequiredApprovals,
@@ -32,5 +27,5 @@ internal static class Mapping
     public static RoleAssignmentResponse ToResponse(this RoleAssignment assignment) =>
         new(assignment.Id, assignment.Principal, assignment.Role, assignment.Scope, assignment.CreatedBy, assignment.CreatedAt);
 
-    public static string ToWire(KeyVersionState state) => state == KeyVersionState.Enabled ? "ENABLED" : "DISABLED";
+    public static string ToWire(KeyVersionState state) => KeyVersionStateNames.ToWire(state);
 }

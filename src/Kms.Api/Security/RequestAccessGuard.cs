@@ -17,6 +17,8 @@ public sealed class RequestAccessGuard : IAccessGuard
 
     public string Principal => Caller(CurrentRequest()).Principal;
 
+    public string? RequestId => KmsRequestContext.Current?.RequestId;
+
     public async ValueTask DemandAsync(string action, string? keyId, IReadOnlyDictionary<string, string>? context, CancellationToken cancellationToken)
     {
         var request = CurrentRequest();

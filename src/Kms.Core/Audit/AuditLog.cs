@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,13 @@ public sealed class AuditOptions
     /// </summary>
     public int Chains { get; set; } = 1;
 
-    /// <summary>Records per group commit; one Table transaction holds 100 operations, one is kept for the checkpoint.</summary>
-    public int MaxBatch { get; set; } = 99;
+    /// <summary>
+    /// Records per group commit (1 to <see cref="MaxBatchLimit"/>): one Table transaction holds 100 operations, and
+    /// two are kept for the checkpoint and the outbox row of the batch's AuditRecord events.
+    /// </summary>
+    public int MaxBatch { get; set; } = MaxBatchLimit;
+
+    public const int MaxBatchLimit = 98;
 
     /// <summary>How often the chain head is signed by the HSM-held audit key and stored with the records.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -34,10 +40,12 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly AuditChainWriter[] _chains;
     private int _next = -1;
 
-    public AuditLog(IAuditStore store, AuditSigner signer, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditLog> logger)
+    public AuditLog(IAuditStore store, AuditSigner signer, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditLog> logger,
+        IOptions<KmsEventOptions>? events = null)
     {
         var count = Math.Clamp(options.Value.Chains, 1, 64);
-        _chains = Enumerable.Range(0, count).Select(_ => new AuditChainWriter(store, signer, time, options.Value, logger)).ToArray();
+        var publish = events?.Value is { Enabled: true, PublishAuditRecords: true };
+        _chains = Enumerable.Range(0, count).Select(_ => new AuditChainWriter(store, signer, time, options.Value, publish, logger)).ToArray();
     }
 
     /// <summary>This process's chains; a restart starts new ones, and verification walks them all.</summary>
@@ -68,6 +76,8 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private readonly AuditSigner _signer;
     private readonly TimeProvider _time;
     private readonly AuditOptions _options;
+    private readonly int _maxBatch;
+    private readonly bool _publish;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
@@ -77,12 +87,14 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private long _checkpointedSequence;
     private int _disposed;
 
-    public AuditChainWriter(IAuditStore store, AuditSigner signer, TimeProvider time, AuditOptions options, ILogger logger)
+    public AuditChainWriter(IAuditStore store, AuditSigner signer, TimeProvider time, AuditOptions options, bool publish, ILogger logger)
     {
         _store = store;
         _signer = signer;
         _time = time;
         _options = options;
+        _maxBatch = Math.Clamp(options.MaxBatch, 1, AuditOptions.MaxBatchLimit);
+        _publish = publish;
         _logger = logger;
         ChainId = $"{time.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid():N}";
         _lastCheckpointTimestamp = time.GetTimestamp();
@@ -124,10 +136,10 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<Pending>(_options.MaxBatch);
+        var batch = new List<Pending>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var pending))
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
@@ -175,7 +187,7 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
             return;
         }
 
-        await _store.AppendAsync(records, checkpoint, CancellationToken.None);
+        await _store.AppendAsync(records, checkpoint, _publish, CancellationToken.None);
         // Only a stored batch moves the head: a failed one is retried with the same numbers by the next batch.
         _sequence = sequence;
         _head = head;

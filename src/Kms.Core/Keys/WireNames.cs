@@ -78,3 +78,19 @@ public static class SigningAlgorithmNames
     public static string ToWire(SigningAlgorithm algorithm) => Table.ToWire(algorithm);
     public static SigningAlgorithm Parse(string? name) => Table.Parse(name, KmsErrors.UnsupportedAlgorithm);
 }
+
+public static class KeyStateNames
+{
+    private static readonly WireNameTable<KeyState> Table = new("key state",
+        (KeyState.Enabled, "ENABLED"), (KeyState.Disabled, "DISABLED"), (KeyState.PendingDeletion, "PENDING_DELETION"));
+
+    public static string ToWire(KeyState state) => Table.ToWire(state);
+}
+
+public static class KeyVersionStateNames
+{
+    private static readonly WireNameTable<KeyVersionState> Table = new("key version state",
+        (KeyVersionState.Enabled, "ENABLED"), (KeyVersionState.Disabled, "DISABLED"));
+
+    public static string ToWire(KeyVersionState state) => Table.ToWire(state);
+}

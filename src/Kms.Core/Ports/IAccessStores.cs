@@ -1,3 +1,5 @@
+using Kms.Core.Events;
+
 namespace Kms.Core.Ports;
 
 /// <summary>A role held by a principal, for all keys ("*") or one key. Created and deleted by admins.</summary>
@@ -27,7 +29,10 @@ public interface IKeyPolicyStore
 
     /// <summary>
     /// Creates the policy when <see cref="StoredKeyPolicy.ETag"/> is null (ConcurrentModification if one exists),
-    /// else replaces it if the ETag still matches. Returns the stored record with its new ETag.
+    /// else replaces it if the ETag still matches. Returns the stored record with its new ETag. The events go to the
+    /// outbox in the same transaction.
     /// </summary>
-    Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, CancellationToken cancellationToken);
+    Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken);
+
+    Task<StoredKeyPolicy> PutPolicyAsync(StoredKeyPolicy policy, CancellationToken cancellationToken) => PutPolicyAsync(policy, [], cancellationToken);
 }

@@ -8,8 +8,14 @@ namespace Kms.Core.Ports;
 /// </summary>
 public interface IAuditStore
 {
-    /// <summary>Appends records (all of one chain, consecutive) and optionally a checkpoint, atomically.</summary>
-    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends records (all of one chain, consecutive) and optionally a checkpoint, atomically. With
+    /// <paramref name="publish"/>, the same transaction adds an outbox row so the records go out as AuditRecord events.
+    /// </summary>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, bool publish, CancellationToken cancellationToken);
+
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken cancellationToken) =>
+        AppendAsync(records, checkpoint, false, cancellationToken);
 
     Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken);
 

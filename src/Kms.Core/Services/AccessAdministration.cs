@@ -1,6 +1,7 @@
 using System.Net;
 using Kms.Core.Authorization;
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 
 namespace Kms.Core.Services;
@@ -13,16 +14,18 @@ public sealed class AccessAdministration
     private readonly IRoleAssignmentStore _assignments;
     private readonly AccessControl _control;
     private readonly IAccessGuard _access;
+    private readonly ChangeEvents _events;
     private readonly TimeProvider _time;
 
     public AccessAdministration(IKeyStore keys, IKeyPolicyStore policies, IRoleAssignmentStore assignments, AccessControl control,
-        IAccessGuard access, TimeProvider time)
+        IAccessGuard access, ChangeEvents events, TimeProvider time)
     {
         _keys = keys;
         _policies = policies;
         _assignments = assignments;
         _control = control;
         _access = access;
+        _events = events;
         _time = time;
     }
 
@@ -40,7 +43,8 @@ public sealed class AccessAdministration
         var canonical = KeyPolicyDocument.Serialize(KeyPolicyDocument.Parse(document));
         var existing = await _policies.GetPolicyAsync(key.KeyId, cancellationToken);
         var stored = await _policies.PutPolicyAsync(
-            new StoredKeyPolicy(key.KeyId, canonical, _time.GetUtcNow(), _access.Principal, existing?.ETag), cancellationToken);
+            new StoredKeyPolicy(key.KeyId, canonical, _time.GetUtcNow(), _access.Principal, existing?.ETag), _events.Policy(key.KeyId, canonical),
+            cancellationToken);
         _control.InvalidatePolicy(key.KeyId);
         return stored;
     }

@@ -1,5 +1,6 @@
 using Kms.Core.Authorization;
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -36,18 +37,20 @@ public sealed partial class KeyManager
     private readonly IHsm _hsm;
     private readonly IAccessGuard _access;
     private readonly KeyCatalog _catalog;
+    private readonly ChangeEvents _events;
     private readonly TimeProvider _time;
     private readonly KmsOptions _options;
     private readonly ILogger<KeyManager> _logger;
 
-    public KeyManager(IKeyStore keys, IAliasStore aliases, IHsm hsm, IAccessGuard access, KeyCatalog catalog, TimeProvider time,
-        IOptions<KmsOptions> options, ILogger<KeyManager> logger)
+    public KeyManager(IKeyStore keys, IAliasStore aliases, IHsm hsm, IAccessGuard access, KeyCatalog catalog, ChangeEvents events,
+        TimeProvider time, IOptions<KmsOptions> options, ILogger<KeyManager> logger)
     {
         _keys = keys;
         _aliases = aliases;
         _hsm = hsm;
         _access = access;
         _catalog = catalog;
+        _events = events;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -86,7 +89,7 @@ public sealed partial class KeyManager
             DeletionProtection: command.DeletionProtection);
         var version = new KeyVersionRecord(keyId, 1, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
             material.RootKeyLabel, now, now);
-        key = await _keys.CreateKeyAsync(key, version, cancellationToken);
+        key = await _keys.CreateKeyAsync(key, version, _events.Key(KmsEventTypes.KeyCreated, key), cancellationToken);
         LogKeyCreated(keyId, KeySpecNames.ToWire(command.Spec));
 
         var aliases = new List<string>();
@@ -143,7 +146,9 @@ public sealed partial class KeyManager
                 return key;
             }
 
-            var updated = await _keys.UpdateKeyAsync(key with { State = state, UpdatedAt = _time.GetUtcNow() }, cancellationToken);
+            var changed = key with { State = state, UpdatedAt = _time.GetUtcNow() };
+            var updated = await _keys.UpdateKeyAsync(changed,
+                _events.Key(state == KeyState.Enabled ? KmsEventTypes.KeyEnabled : KmsEventTypes.KeyDisabled, changed), cancellationToken);
             ForgetKey(key.KeyId);
             LogKeyStateChanged(key.KeyId, state.ToString());
             return updated;
@@ -176,8 +181,8 @@ public sealed partial class KeyManager
             }
 
             var now = _time.GetUtcNow();
-            var updated = await _keys.UpdateKeyAsync(
-                key with { State = KeyState.PendingDeletion, DeletionDate = now.AddDays(days), UpdatedAt = now }, cancellationToken);
+            var changed = key with { State = KeyState.PendingDeletion, DeletionDate = now.AddDays(days), UpdatedAt = now };
+            var updated = await _keys.UpdateKeyAsync(changed, _events.Key(KmsEventTypes.KeyDeletionScheduled, changed), cancellationToken);
             ForgetKey(key.KeyId);
             LogKeyStateChanged(key.KeyId, KeyState.PendingDeletion.ToString());
             return updated;
@@ -194,8 +199,8 @@ public sealed partial class KeyManager
                 throw KmsErrors.Validation($"Key '{key.KeyId}' is not pending deletion.");
             }
 
-            var updated = await _keys.UpdateKeyAsync(
-                key with { State = KeyState.Disabled, DeletionDate = null, UpdatedAt = _time.GetUtcNow() }, cancellationToken);
+            var changed = key with { State = KeyState.Disabled, DeletionDate = null, UpdatedAt = _time.GetUtcNow() };
+            var updated = await _keys.UpdateKeyAsync(changed, _events.Key(KmsEventTypes.KeyDeletionCanceled, changed), cancellationToken);
             ForgetKey(key.KeyId);
             LogKeyStateChanged(key.KeyId, KeyState.Disabled.ToString());
             return updated;
@@ -229,7 +234,8 @@ public sealed partial class KeyManager
         var number = key.LatestVersion + 1;
         var version = new KeyVersionRecord(key.KeyId, number, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
             material.RootKeyLabel, now, now);
-        var result = await _keys.AddVersionAsync(key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now }, version, cancellationToken);
+        var rotated = key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now };
+        var result = await _keys.AddVersionAsync(rotated, version, _events.Rotation(rotated, key.PrimaryVersion, version), cancellationToken);
         _catalog.Invalidate(key.KeyId);
         LogKeyRotated(key.KeyId, number);
         return result;
@@ -254,7 +260,10 @@ public sealed partial class KeyManager
                 return (key, record);
             }
 
-            var updated = await _keys.UpdateVersionAsync(record with { State = state, StateChangedAt = _time.GetUtcNow() }, cancellationToken);
+            var changed = record with { State = state, StateChangedAt = _time.GetUtcNow() };
+            var updated = await _keys.UpdateVersionAsync(changed,
+                _events.Version(state == KeyVersionState.Enabled ? KmsEventTypes.KeyVersionEnabled : KmsEventTypes.KeyVersionDisabled, key, changed),
+                cancellationToken);
             ForgetKey(key.KeyId, version);
             LogVersionStateChanged(key.KeyId, version, state.ToString());
             return (key, updated);

@@ -19,6 +19,7 @@ internal sealed class KmsTables
         RoleAssignments = service.GetTableClient(options.RoleAssignmentsTableName);
         Approvals = service.GetTableClient(options.ApprovalsTableName);
         Audit = service.GetTableClient(options.AuditTableName);
+        OutboxPoison = service.GetTableClient(options.OutboxPoisonTableName);
     }
 
     public TableServiceClient Service { get; }
@@ -35,7 +36,9 @@ internal sealed class KmsTables
 
     public TableClient Audit { get; }
 
-    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals, Audit];
+    public TableClient OutboxPoison { get; }
+
+    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals, Audit, OutboxPoison];
 
     public static KmsTables Create(TableStorageOptions options)
     {

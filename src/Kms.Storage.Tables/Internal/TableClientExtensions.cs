@@ -1,10 +1,12 @@
 using Azure;
 using Azure.Data.Tables;
+using Kms.Core.Events;
+using Kms.Core.Ports;
 using Microsoft.Extensions.Logging;
 
 namespace Kms.Storage.Tables.Internal;
 
-/// <summary>The two row operations every store performs: a point read and an ETag-conditional update.</summary>
+/// <summary>The row operations every store performs: a point read, an ETag-conditional update, a change with its events.</summary>
 internal static class TableClientExtensions
 {
     /// <summary>Reads one row and maps it; null when it does not exist.</summary>
@@ -32,5 +34,23 @@ internal static class TableClientExtensions
         {
             throw logger.LostRace(operation, target, e.Status, what);
         }
+    }
+
+    /// <summary>
+    /// Submits a change and the outbox rows of its <paramref name="events"/> as one entity-group transaction (all in
+    /// <paramref name="partitionKey"/>): both are stored or neither. Then tells the dispatcher. Returns the responses
+    /// of <paramref name="change"/>'s actions, in order.
+    /// </summary>
+    public static async Task<IReadOnlyList<Response>> SubmitWithEventsAsync(this TableClient table, string partitionKey,
+        IReadOnlyList<TableTransactionAction> change, IReadOnlyList<KmsEvent> events, OutboxSignal? signal, CancellationToken cancellationToken)
+    {
+        var actions = events.Count == 0 ? change : [.. change, .. OutboxRows.Adds(partitionKey, events)];
+        var response = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        if (events.Count > 0)
+        {
+            signal?.Notify(new OutboxPartition(OutboxPartition.KeysStream, partitionKey));
+        }
+
+        return response.Value;
     }
 }

@@ -1,4 +1,5 @@
 using Kms.Core.Errors;
+using Kms.Core.Events;
 using Kms.Core.Ports;
 
 namespace Kms.Core.Tests.Fakes;
@@ -14,10 +15,14 @@ internal sealed class InMemoryKeyStore : IKeyStore, IAliasStore
 
     public int KeyReads { get; private set; }
 
-    public Task<KeyRecord> CreateKeyAsync(KeyRecord key, KeyVersionRecord firstVersion, CancellationToken cancellationToken)
+    /// <summary>Events written with the changes, in order (the outbox of a real store).</summary>
+    public List<KmsEvent> Outbox { get; } = [];
+
+    public Task<KeyRecord> CreateKeyAsync(KeyRecord key, KeyVersionRecord firstVersion, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            Outbox.AddRange(events);
             var stored = key with { ETag = NextETag() };
             _keys.Add(key.KeyId, stored);
             _versions.Add((key.KeyId, firstVersion.Version), firstVersion with { ETag = NextETag() });
@@ -45,18 +50,20 @@ internal sealed class InMemoryKeyStore : IKeyStore, IAliasStore
         }
     }
 
-    public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, CancellationToken cancellationToken)
+    public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             RequireETag(_keys.GetValueOrDefault(key.KeyId)?.ETag, key.ETag, key.KeyId);
+            Outbox.AddRange(events);
             var stored = key with { ETag = NextETag() };
             _keys[key.KeyId] = stored;
             return Task.FromResult(stored);
         }
     }
 
-    public Task<(KeyRecord Key, KeyVersionRecord Version)> AddVersionAsync(KeyRecord updatedKey, KeyVersionRecord newVersion, CancellationToken cancellationToken)
+    public Task<(KeyRecord Key, KeyVersionRecord Version)> AddVersionAsync(KeyRecord updatedKey, KeyVersionRecord newVersion, IReadOnlyList<KmsEvent> events,
+        CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -66,6 +73,7 @@ internal sealed class InMemoryKeyStore : IKeyStore, IAliasStore
                 throw KmsErrors.ConcurrentModification($"Key '{updatedKey.KeyId}'");
             }
 
+            Outbox.AddRange(events);
             var key = updatedKey with { ETag = NextETag() };
             var version = newVersion with { ETag = NextETag() };
             _keys[key.KeyId] = key;
@@ -90,11 +98,12 @@ internal sealed class InMemoryKeyStore : IKeyStore, IAliasStore
         }
     }
 
-    public Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, CancellationToken cancellationToken)
+    public Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             RequireETag(_versions.GetValueOrDefault((version.KeyId, version.Version))?.ETag, version.ETag, version.KeyId);
+            Outbox.AddRange(events);
             var stored = version with { ETag = NextETag() };
             _versions[(version.KeyId, version.Version)] = stored;
             return Task.FromResult(stored);

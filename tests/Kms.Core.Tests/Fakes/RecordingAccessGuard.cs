@@ -8,6 +8,8 @@ internal sealed class RecordingAccessGuard : IAccessGuard
 {
     public string Principal { get; set; } = "unit-test";
 
+    public string? RequestId { get; set; } = "unit-test-request";
+
     public HashSet<string> Denied { get; } = [];
 
     public List<(string Action, string? KeyId)> Demands { get; } = [];

@@ -1,0 +1,16 @@
+namespace Kms.Core.Events;
+
+/// <summary>Whether the KMS records events (configuration section <c>Kms:Events</c>).</summary>
+public sealed class KmsEventOptions
+{
+    public const string SectionName = "Kms:Events";
+
+    /// <summary>
+    /// When true every state change writes its events to the outbox and a dispatcher publishes them. Off, nothing
+    /// is written (no outbox grows with nobody to drain it). The publisher's own settings share this section.
+    /// </summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Also publish the audit stream as AuditRecord events (for a SIEM).</summary>
+    public bool PublishAuditRecords { get; set; } = true;
+}

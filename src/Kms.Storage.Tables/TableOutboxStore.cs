@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Kms.Core.Audit;
+using Kms.Core.Events;
+using Kms.Core.Ports;
+using Kms.Storage.Tables.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Kms.Storage.Tables;
+
+// The transactional outbox. An event is stored in the partition of the state it describes, in the same
+// entity-group transaction as the change, so a change never commits without its events or the reverse:
+//
+//   "{prefix}keys", PartitionKey = key id, RowKey "o" + time ticks (19 digits) + "-" + index (3) + "-" + event id:
+//     EventId, Type, Subject, TimeTicks (Int64, the event time), Data (JSON string), EnqueuedAt (DateTime),
+//     Attempts (Int32), NextAttemptAt (DateTime, absent until a failure), LastError (string, absent until a failure)
+//   "{prefix}audit", PartitionKey = chain id, RowKey "o" + first sequence (19 digits): one row per stored batch,
+//     FirstSequence, LastSequence (Int64), EnqueuedAt, Attempts, NextAttemptAt, LastError. The batch's records
+//     are the data; KmsEventFactory.AuditRecords cuts them into events with ids derived from the sequence numbers.
+//
+// Rows are deleted once published. A row that keeps failing moves to "{prefix}outboxpoison":
+//   PartitionKey = stream ("keys" or "audit"), RowKey = source partition + "|" + source row key:
+//     Events (JSON array of the events as they would have been published), Attempts, LastError, EnqueuedAt, PoisonedAt
+//
+// Finding pending rows across partitions is a scan ("RowKey ge 'o' and RowKey lt 'p'" over both tables, keys
+// only): the dispatcher runs it on a timer and at start, and between sweeps learns of new rows from OutboxSignal.
+
+/// <summary><see cref="IOutboxStore"/> on Azure Tables.</summary>
+internal sealed class TableOutboxStore : IOutboxStore
+{
+    private const int MaxErrorLength = 1024;
+    private static readonly string[] ScanSelect = ["PartitionKey", "RowKey", OutboxRows.EnqueuedAt];
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly KmsTables _tables;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TableOutboxStore> _logger;
+
+    public TableOutboxStore(KmsTables tables, TimeProvider time, ILogger<TableOutboxStore> logger)
+    {
+        _tables = tables;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task<OutboxScan> ScanAsync(CancellationToken cancellationToken) =>
+        _logger.GuardAsync(nameof(ScanAsync), async () =>
+        {
+            var partitions = new List<OutboxPartition>();
+            long pending = 0;
+            DateTimeOffset? oldest = null;
+            foreach (var stream in new[] { OutboxPartition.KeysStream, OutboxPartition.AuditStream })
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                await foreach (var row in TableOf(stream).QueryAsync<TableEntity>(OutboxRows.AllFilter, select: ScanSelect,
+                    cancellationToken: cancellationToken).ConfigureAwait(false))
+                {
+                    pending++;
+                    if (seen.Add(row.PartitionKey))
+                    {
+                        partitions.Add(new OutboxPartition(stream, row.PartitionKey));
+                    }
+
+                    if (row.GetDateTimeOffset(OutboxRows.EnqueuedAt) is { } enqueued && (oldest is null || enqueued < oldest))
+                    {
+                        oldest = enqueued;
+                    }
+                }
+            }
+
+            long poisoned = 0;
+            await foreach (var _ in _tables.OutboxPoison.QueryAsync<TableEntity>(select: ["PartitionKey"], cancellationToken: cancellationToken)
+                .ConfigureAwait(false))
+            {
+                poisoned++;
+            }
+
+            return new OutboxScan(partitions, pending, oldest, poisoned);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<OutboxEntry>> ReadAsync(OutboxPartition partition, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        return _logger.GuardAsync<IReadOnlyList<OutboxEntry>>(nameof(ReadAsync), async () =>
+        {
+            var entries = new List<OutboxEntry>();
+            var rows = TableOf(partition.Stream).QueryAsync<TableEntity>(OutboxRows.PartitionFilter(partition.PartitionKey), maxPerPage: max,
+                cancellationToken: cancellationToken);
+            await foreach (var row in rows.ConfigureAwait(false))
+            {
+                var events = partition.Stream == OutboxPartition.AuditStream
+                    ? KmsEventFactory.AuditRecords(await ReadAuditBatchAsync(row, cancellationToken).ConfigureAwait(false))
+                    : [OutboxRows.ToEvent(row)];
+                entries.Add(new OutboxEntry(partition, row.RowKey, events, row.GetDateTimeOffset(OutboxRows.EnqueuedAt) ?? default,
+                    row.GetInt32(OutboxRows.Attempts) ?? 0, row.GetDateTimeOffset(OutboxRows.NextAttemptAt), row.ETag.ToString()));
+                if (entries.Count == max)
+                {
+                    break;
+                }
+            }
+
+            return entries;
+        }, cancellationToken);
+    }
+
+    public Task CompleteAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken) =>
+        _logger.GuardAsync(nameof(CompleteAsync), async () =>
+        {
+            foreach (var group in entries.GroupBy(e => e.Partition))
+            {
+                var table = TableOf(group.Key.Stream);
+                foreach (var chunk in group.Chunk(100))
+                {
+                    try
+                    {
+                        // Unconditional: the events are out, whatever a concurrent failure count did to the row.
+                        await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete,
+                            new TableEntity(e.Partition.PartitionKey, e.RowKey), ETag.All)), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (RequestFailedException e) when (e.Status == 404)
+                    {
+                        // Another dispatcher deleted some of them first; delete the rest one by one (a 404 there is fine).
+                        foreach (var entry in chunk)
+                        {
+                            await table.DeleteEntityAsync(entry.Partition.PartitionKey, entry.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+
+            return true;
+        }, cancellationToken);
+
+    public Task RecordFailureAsync(OutboxEntry entry, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return _logger.GuardAsync(nameof(RecordFailureAsync), async () =>
+        {
+            var patch = new TableEntity(entry.Partition.PartitionKey, entry.RowKey)
+            {
+                [OutboxRows.Attempts] = entry.Attempts + 1,
+                [OutboxRows.NextAttemptAt] = nextAttemptAt.UtcDateTime,
+                [OutboxRows.LastError] = Truncate(error),
+            };
+            try
+            {
+                await TableOf(entry.Partition.Stream).UpdateEntityAsync(patch, entry.ETag is null ? ETag.All : new ETag(entry.ETag), TableUpdateMode.Merge,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+                // Published or updated by another dispatcher meanwhile: its outcome stands.
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task PoisonAsync(OutboxEntry entry, string error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return _logger.GuardAsync(nameof(PoisonAsync), async () =>
+        {
+            // Kept first, then removed: a crash in between leaves the row in both places, never in neither.
+            await _tables.OutboxPoison.UpsertEntityAsync(new TableEntity(entry.Partition.Stream, entry.Partition.PartitionKey + "|" + entry.RowKey)
+            {
+                ["Events"] = JsonSerializer.Serialize(entry.Events, Json),
+                [OutboxRows.Attempts] = entry.Attempts + 1,
+                [OutboxRows.LastError] = Truncate(error),
+                [OutboxRows.EnqueuedAt] = entry.EnqueuedAt.UtcDateTime,
+                ["PoisonedAt"] = _time.GetUtcNow().UtcDateTime,
+            }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await TableOf(entry.Partition.Stream).DeleteEntityAsync(entry.Partition.PartitionKey, entry.RowKey, ETag.All, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    private TableClient TableOf(string stream) => stream switch
+    {
+        OutboxPartition.KeysStream => _tables.Keys,
+        OutboxPartition.AuditStream => _tables.Audit,
+        _ => throw new ArgumentOutOfRangeException(nameof(stream), stream, "Unknown outbox stream."),
+    };
+
+    private async Task<IReadOnlyList<AuditRecord>> ReadAuditBatchAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        var first = row.GetInt64(OutboxRows.FirstSequence) ?? 0;
+        var last = row.GetInt64(OutboxRows.LastSequence) ?? 0;
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {row.PartitionKey} and RowKey ge {"r" + Seq(first)} and RowKey le {"r" + Seq(last)}");
+        var records = new List<AuditRecord>();
+        await foreach (var record in _tables.Audit.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(TableAuditStore.ToRecord(record));
+        }
+
+        return records;
+    }
+
+    private static string Seq(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
+
+    private static string Truncate(string error) => error.Length <= MaxErrorLength ? error : error[..MaxErrorLength];
+}
