@@ -83,8 +83,21 @@ kms_run dotnet "$host_dll" init-hsm || kms_die "key ceremony (init-hsm) failed"
 export Kms__Auth__DevIssuer__SigningKeyFile="${Kms__Auth__DevIssuer__SigningKeyFile:-$data_dir/dev-issuer.pem}"
 kms_run dotnet "$host_dll" init-dev-issuer || kms_die "creating the dev token issuer key failed"
 
-# --- host -----------------------------------------------------------------------------------------
+# --- events ---------------------------------------------------------------------------------------
+# Lifecycle, revocation and audit events go to the stand-in Event Grid topic inside the host (see
+# docs/events.md and docs/local-event-grid.md). Both ends share a key made for this run unless set.
 base_url="http://127.0.0.1:$KMS_PORT"
+export Kms__Events__Enabled="${Kms__Events__Enabled:-true}"
+export Kms__LocalEventGrid__Enabled="${Kms__LocalEventGrid__Enabled:-$Kms__Events__Enabled}"
+if [[ -z "${Kms__Events__TopicKey:-}" ]]; then
+    kms_ensure_openssl
+    Kms__Events__TopicKey="$(openssl rand -hex 24)"
+fi
+export Kms__Events__TopicKey
+export Kms__LocalEventGrid__AccessKey="${Kms__LocalEventGrid__AccessKey:-$Kms__Events__TopicKey}"
+export Kms__Events__TopicEndpoint="${Kms__Events__TopicEndpoint:-$base_url/eventgrid/api/events}"
+
+# --- host -----------------------------------------------------------------------------------------
 cat >&2 <<EOF
 
 [kms] starting the KMS on $base_url (Ctrl-C stops it, Azurite too). Try:
@@ -100,6 +113,9 @@ cat >&2 <<EOF
   # encrypt with it (plaintext is base64)
   curl -s -X POST $base_url/api/keys/<keyId>/encrypt -H "Authorization: Bearer \$KMS_TOKEN" -H 'Content-Type: application/json' \\
        -d "{\"plaintext\":\"\$(printf 'hello' | base64)\"}"
+
+  # events: subscribe a webhook with Kms__LocalEventGrid__Subscriptions__0__* in local.settings.json
+  # (docs/revocation-subscribers.md); delivery figures are in the health answer under "events".
 
   data: $data_dir  (SOFTHSM2_CONF=$SOFTHSM2_CONF)
   storage: $connection_string

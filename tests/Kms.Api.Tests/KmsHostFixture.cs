@@ -37,7 +37,15 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
     }
 
-    internal KmsHostFixture(Dictionary<string, string?> settings) => _settings = settings;
+    internal KmsHostFixture(Dictionary<string, string?> settings, int port = 0)
+    {
+        _settings = settings;
+        _port = port;
+    }
+
+    /// <summary>0: any free port. A fixed port lets <see cref="RestartAsync"/> keep <see cref="BaseAddress"/>.</summary>
+    private readonly int _port;
+    private string _keyFile = null!;
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -56,23 +64,43 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
         var hsm = LocalStack.Configuration.GetSection("Kms:Hsm").Get<Pkcs11HsmOptions>()!;
         RootKeyCeremony.EnsureRootKey(hsm);
-        var keyFile = Path.Combine(_secrets.FullName, "dev-issuer.pem");
-        DevTokenIssuer.EnsureKeyFile(keyFile);
-        Issuer = DevTokenIssuer.Load(keyFile);
+        _keyFile = Path.Combine(_secrets.FullName, "dev-issuer.pem");
+        DevTokenIssuer.EnsureKeyFile(_keyFile);
+        Issuer = DevTokenIssuer.Load(_keyFile);
+        await StartAsync();
+        Client = CreateClient(AdminPrincipal, KmsRoles.Admin, KmsRoles.Crypto, KmsRoles.Operator);
+    }
+
+    /// <summary>Stops the host as a shutdown would (hosted services stop, queued audit records are written).</summary>
+    public async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    /// <summary>Starts a new host process-alike on the same tables, token key and (fixed) port.</summary>
+    public async Task StartAsync()
+    {
         _app = KmsLocalHostApp.Build([], builder =>
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{_port}");
             builder.Configuration["Kms:Storage:TablePrefix"] = TablePrefix;
             builder.Configuration["Kms:Auth:Mode"] = KmsAuthOptions.DevMode;
-            builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = keyFile;
+            builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = _keyFile;
             builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
         });
         await _app.Services.GetRequiredService<TableStoreInitializer>().EnsureCreatedAsync(CancellationToken.None);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
-        Client = CreateClient(AdminPrincipal, KmsRoles.Admin, KmsRoles.Crypto, KmsRoles.Operator);
     }
+
+    /// <summary>The running host's services (null while stopped).</summary>
+    public IServiceProvider? Services => _app?.Services;
 
     /// <summary>A client whose requests carry a fresh token for <paramref name="principal"/> with <paramref name="roles"/>.</summary>
     public HttpClient CreateClient(string principal, params string[] roles) => CreateClientWithToken(Token(principal, roles));
@@ -104,11 +132,7 @@ public sealed class KmsHostFixture : IAsyncLifetime
         }
 
         _secrets.Delete(recursive: true);
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        await StopAsync();
     }
 
     public async Task<JsonElement> PostOkAsync(string path, object body)
