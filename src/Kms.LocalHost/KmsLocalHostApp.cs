@@ -3,6 +3,7 @@ using Kms.Api.Http;
 using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Hsm.Pkcs11;
+using Kms.LocalHost.EventGrid;
 using Kms.Storage.Tables;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
@@ -46,10 +47,13 @@ public static class KmsLocalHostApp
             kestrel.AddServerHeader = false;
         });
         configure?.Invoke(builder);
+        // After configure, so tests can switch it on; registers nothing unless Kms:LocalEventGrid:Enabled.
+        builder.Services.AddLocalEventGrid(kms);
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);
         MapRoutes(app);
+        app.MapLocalEventGrid();
         return app;
     }
 
