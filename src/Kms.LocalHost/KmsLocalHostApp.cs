@@ -4,6 +4,7 @@ using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Events.EventGrid;
 using Kms.Hsm.Pkcs11;
+using Kms.LocalHost.EventGrid;
 using Kms.Storage.Tables;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,7 +28,6 @@ public static class KmsLocalHostApp
         builder.Services.AddKmsApi(kms);
         builder.Services.AddPkcs11Hsm(kms.GetSection("Hsm"));
         builder.Services.AddTableStorage(kms.GetSection("Storage"));
-        builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
@@ -48,10 +48,14 @@ public static class KmsLocalHostApp
             kestrel.AddServerHeader = false;
         });
         configure?.Invoke(builder);
+        // After configure, so tests can switch them on: each registers nothing unless its Enabled setting is true.
+        builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
+        builder.Services.AddLocalEventGrid(kms);
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);
         MapRoutes(app);
+        app.MapLocalEventGrid();
         return app;
     }
 
