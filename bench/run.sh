@@ -7,6 +7,8 @@
 #
 # Environment:
 #   BENCH_SECONDS   length of each measured run (default 10; each run has a 2 s warm-up too)
+#   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
+#                   host's stand-in topic; 0: events off, to see their cost
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../infra/local/lib.sh"
@@ -48,6 +50,11 @@ export Kms__Auth__DevIssuer__SigningKeyFile="$data_dir/dev-issuer.pem"
 dotnet "$host_dll" init-dev-issuer >/dev/null || kms_die "creating the dev token issuer key failed"
 
 export KMS_PORT="$kms_port"
+if [[ "${BENCH_EVENTS:-1}" == 1 ]]; then
+    export Kms__Events__Enabled=true Kms__LocalEventGrid__Enabled=true
+    export Kms__Events__TopicKey=bench-topic-key Kms__LocalEventGrid__AccessKey=bench-topic-key
+    export Kms__Events__TopicEndpoint="http://127.0.0.1:$kms_port/eventgrid/api/events"
+fi
 kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1
 host_pid=$KMS_LAST_PID
 for _ in $(seq 1 150); do
@@ -57,7 +64,7 @@ for _ in $(seq 1 150); do
 done
 kms_port_open "$kms_port" || kms_die "Kms.LocalHost did not open port $kms_port"
 
-echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK"
+echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK; events: ${Kms__Events__Enabled:-false}"
 dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds"
 # The HSM figure runs while the host is idle, in its own process with its own PKCS#11 sessions.
 dotnet "$bench_dll" hsm "$seconds"

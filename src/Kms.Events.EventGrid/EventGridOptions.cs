@@ -30,6 +30,12 @@ public sealed class EventGridOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a new audit batch waits for more before its partition is dispatched, so under load many batches go
+    /// out in one read, one publish and one delete. Key events never wait: a revocation goes out at once.
+    /// </summary>
+    public TimeSpan AuditLinger { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Partitions dispatched at once.</summary>
     public int Concurrency { get; set; } = 4;
 
@@ -55,6 +61,8 @@ public sealed class EventGridOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetryInitialDelay, TimeSpan.Zero, nameof(RetryInitialDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryMaxDelay, RetryInitialDelay, nameof(RetryMaxDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AuditLinger, TimeSpan.Zero, nameof(AuditLinger));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(AuditLinger, TimeSpan.FromMinutes(1), nameof(AuditLinger));
         ArgumentOutOfRangeException.ThrowIfLessThan(Concurrency, 1, nameof(Concurrency));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Concurrency, 64, nameof(Concurrency));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));

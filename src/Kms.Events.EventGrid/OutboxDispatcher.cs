@@ -41,6 +41,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
     private readonly HashSet<OutboxPartition> _queued = [];
     private readonly HashSet<OutboxPartition> _active = [];
     private readonly HashSet<OutboxPartition> _again = [];
+    private readonly HashSet<OutboxPartition> _lingering = [];
     private CancellationToken _stopping;
 
     private long _published;
@@ -264,6 +265,28 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
         }
     }
 
+    /// <summary>Dispatches the partition once <see cref="EventGridOptions.AuditLinger"/> has passed; signals meanwhile join that pass.</summary>
+    private void Linger(OutboxPartition partition)
+    {
+        lock (_gate)
+        {
+            if (!_lingering.Add(partition))
+            {
+                return;
+            }
+        }
+
+        _ = Task.Delay(_options.AuditLinger, _time, _stopping).ContinueWith(_ =>
+        {
+            lock (_gate)
+            {
+                _lingering.Remove(partition);
+            }
+
+            Enqueue(partition);
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
     private void ScheduleRetry(OutboxPartition partition, TimeSpan delay)
     {
         var stopping = _stopping;
@@ -322,7 +345,14 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
         {
             await foreach (var partition in _signal.Reader.ReadAllAsync(stoppingToken))
             {
-                Enqueue(partition);
+                if (partition.Stream == OutboxPartition.AuditStream && _options.AuditLinger > TimeSpan.Zero)
+                {
+                    Linger(partition);
+                }
+                else
+                {
+                    Enqueue(partition);
+                }
             }
         }
         catch (OperationCanceledException)
