@@ -15,7 +15,13 @@ public sealed class RevocationWebhook
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private int _duplicates;
 
-    public RevocationWebhook(DataKeyCache cache) => _cache = cache;
+    private readonly ILogger? _logger;
+
+    public RevocationWebhook(DataKeyCache cache, ILogger<RevocationWebhook>? logger = null)
+    {
+        _cache = cache;
+        _logger = logger;
+    }
 
     /// <summary>Every event received, de-duplicated, in arrival order (for the sample's log and for tests).</summary>
     public ConcurrentQueue<CloudEvent> Received { get; } = new();
@@ -69,6 +75,7 @@ public sealed class RevocationWebhook
         }
 
         Received.Enqueue(e);
+        _logger?.LogInformation("Received {Type} {Subject} (id {Id}); {Cached} data keys cached before handling it", e.Type, e.Subject, e.Id, _cache.Count);
         switch (e.Type)
         {
             case "Kms.KeyDisabled":
