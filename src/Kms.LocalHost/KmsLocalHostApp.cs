@@ -5,6 +5,7 @@ using Kms.Core.Errors;
 using Kms.Events.EventGrid;
 using Kms.Hsm.Pkcs11;
 using Kms.LocalHost.EventGrid;
+using Kms.LocalHost.Workflows;
 using Kms.Storage.Tables;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
@@ -51,6 +52,7 @@ public static class KmsLocalHostApp
         // After configure, so tests can switch them on: each registers nothing unless its Enabled setting is true.
         builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
         builder.Services.AddLocalEventGrid(kms);
+        builder.Services.AddLocalWorkflowEngine(kms, registry => { });
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);
