@@ -7,6 +7,7 @@ using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Core;
 using Kms.Core.Services;
+using Kms.Workflows.Operations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,10 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<CryptoService>();
         services.AddSingleton<ApprovalService>();
         services.AddSingleton<AccessAdministration>();
+        services.AddSingleton<IKeyVersionProbe, KeyVersionProbe>();
+        services.AddSingleton<KeyRotationSteps>();
+        services.AddSingleton<OperationsService>();
+        services.AddSingleton<OperationsHandler>();
         services.AddSingleton<AccessControl>();
         services.AddSingleton<IAccessGuard, RequestAccessGuard>();
         services.AddSingleton<BearerTokenAuthenticator>();

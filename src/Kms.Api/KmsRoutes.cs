@@ -13,7 +13,7 @@ public static class KmsRoutes
 
     private const string Get = "GET", Post = "POST", Put = "PUT", Delete = "DELETE";
     public const string CryptoTag = "Cryptography";
-    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Approvals = "Approvals", Audit = "Audit";
+    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Approvals = "Approvals", Audit = "Audit", Operations = "Operations";
 
     public static IReadOnlyList<KmsRoute> All { get; } =
     [
@@ -43,6 +43,13 @@ public static class KmsRoutes
         Route<AccessHandler>("ListRoleAssignments", Get, "role-assignments", (h, c, t) => h.ListAssignmentsAsync(c, t), null, typeof(RoleAssignmentListResponse), 200, "List role assignments", Access, KmsActions.ManageRoleAssignments),
         Route<AccessHandler>("CreateRoleAssignment", Post, "role-assignments", (h, c, t) => h.CreateAssignmentAsync(c, t), typeof(RoleAssignmentRequest), typeof(RoleAssignmentResponse), 201, "Assign a role for all keys or one key", Access, KmsActions.ManageRoleAssignments),
         Route<AccessHandler>("DeleteRoleAssignment", Delete, "role-assignments/{assignmentId}", (h, c, t) => h.DeleteAssignmentAsync(c, t), null, null, 204, "Remove a role assignment", Access, KmsActions.ManageRoleAssignments),
+
+        Route<OperationsHandler>("StartRotation", Post, "keys/{keyId}/rotations", (h, c, t) => h.StartRotationAsync(c, t), null, typeof(OperationResponse), 202, "Start a staged rotation (new version, canary probe, promote; rolled back on failure)", Operations, KmsActions.RotateKey),
+        Route<OperationsHandler>("ListOperations", Get, "operations", (h, c, t) => h.ListAsync(c, t), null, typeof(OperationListResponse), 200, "List operations (filters: type, keyId, state; paged)", Operations, KmsActions.ListOperations),
+        Route<OperationsHandler>("GetOperation", Get, "operations/{operationId}", (h, c, t) => h.GetAsync(c, t), null, typeof(OperationResponse), 200, "Status of an operation: state, step, checkpoints, error", Operations, KmsActions.ReadOperation),
+        Route<OperationsHandler>("PauseOperation", Post, "operations/{operationId}/pause", (h, c, t) => h.PauseAsync(c, t), null, typeof(OperationResponse), 200, "Pause a running operation", Operations, KmsActions.ControlOperation),
+        Route<OperationsHandler>("ResumeOperation", Post, "operations/{operationId}/resume", (h, c, t) => h.ResumeAsync(c, t), null, typeof(OperationResponse), 200, "Resume a paused operation", Operations, KmsActions.ControlOperation),
+        Route<OperationsHandler>("CancelOperation", Post, "operations/{operationId}/cancel", (h, c, t) => h.CancelAsync(c, t), null, typeof(OperationResponse), 200, "Cancel an operation where it stands", Operations, KmsActions.ControlOperation),
 
         Route<AuditHandler>("QueryAudit", Get, "audit", (h, c, t) => h.QueryAsync(c, t), null, typeof(AuditListResponse), 200, "Read audit records (filters: keyId, principal, operation, result, from, to; paged)", Audit, KmsActions.ReadAudit),
         Route<AuditHandler>("VerifyAudit", Post, "audit/verify", (h, c, t) => h.VerifyAsync(c, t), null, typeof(AuditVerifyResponse), 200, "Verify every audit chain and its signed checkpoints", Audit, KmsActions.ReadAudit),

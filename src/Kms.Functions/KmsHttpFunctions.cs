@@ -1,6 +1,8 @@
 using Kms.Api;
 using Microsoft.AspNetCore.Http;
+using Kms.Api.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Kms.Functions;
 
@@ -158,4 +160,41 @@ public sealed class KmsHttpFunctions
     [Function(nameof(VerifyAudit))]
     public Task<IResult> VerifyAudit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "audit/verify")] HttpRequest req) =>
         req.HttpContext.InvokeKmsRouteAsync(nameof(VerifyAudit));
+
+    [Function(nameof(StartRotation))]
+    public Task<IResult> StartRotation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/rotations")] HttpRequest req, string keyId,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRotation), (nameof(keyId), keyId));
+
+    [Function(nameof(ListOperations))]
+    public Task<IResult> ListOperations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operations")] HttpRequest req,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(ListOperations));
+
+    [Function(nameof(GetOperation))]
+    public Task<IResult> GetOperation([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operations/{operationId}")] HttpRequest req, string operationId,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(GetOperation), (nameof(operationId), operationId));
+
+    [Function(nameof(PauseOperation))]
+    public Task<IResult> PauseOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operations/{operationId}/pause")] HttpRequest req,
+        string operationId, [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(PauseOperation), (nameof(operationId), operationId));
+
+    [Function(nameof(ResumeOperation))]
+    public Task<IResult> ResumeOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operations/{operationId}/resume")] HttpRequest req,
+        string operationId, [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(ResumeOperation), (nameof(operationId), operationId));
+
+    [Function(nameof(CancelOperation))]
+    public Task<IResult> CancelOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operations/{operationId}/cancel")] HttpRequest req,
+        string operationId, [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(CancelOperation), (nameof(operationId), operationId));
+
+    // The handlers find the binding's client here (see Kms.Api.Http.DurableClients).
+    private static HttpContext WithClient(HttpRequest req, DurableTaskClient client)
+    {
+        req.HttpContext.Items[DurableClients.ItemKey] = client;
+        return req.HttpContext;
+    }
 }

@@ -6,6 +6,7 @@ using Kms.Events.EventGrid;
 using Kms.Hsm.Pkcs11;
 using Kms.LocalHost.EventGrid;
 using Kms.LocalHost.Workflows;
+using Kms.Workflows;
 using Kms.Storage.Tables;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
@@ -52,7 +53,7 @@ public static class KmsLocalHostApp
         // After configure, so tests can switch them on: each registers nothing unless its Enabled setting is true.
         builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
         builder.Services.AddLocalEventGrid(kms);
-        builder.Services.AddLocalWorkflowEngine(kms, registry => { });
+        builder.Services.AddLocalWorkflowEngine(kms, KmsWorkflows.Register);
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);

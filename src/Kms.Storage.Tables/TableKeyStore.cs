@@ -41,6 +41,7 @@ namespace Kms.Storage.Tables;
 //     RootKeyLabel    string  label of the HSM root key that wrapped the material
 //     CreatedAt       DateTime (UTC)
 //     StateChangedAt  DateTime (UTC)
+//     Operation       string  id of the operation (orchestration) that created the version; absent otherwise
 //
 // Table "{prefix}aliases": see TableAliasStore.
 // Table "{prefix}roleassignments": see TableRoleAssignmentStore.

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Kms.Api.Security;
 using Kms.Core.Authorization;
+using Kms.Core.Services;
 using Kms.Hsm.Pkcs11;
 using Kms.LocalHost;
 using Kms.Storage.Tables;
@@ -93,6 +94,8 @@ public sealed class KmsHostFixture : IAsyncLifetime
             builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = _keyFile;
             builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
+            builder.Services.AddSingleton<IKeyVersionProbe>(sp =>
+                new FaultInjectingProbe(new KeyVersionProbe(sp.GetRequiredService<Kms.Core.Ports.IHsm>())));
         });
         await _app.Services.GetRequiredService<TableStoreInitializer>().EnsureCreatedAsync(CancellationToken.None);
         await _app.StartAsync();

@@ -20,6 +20,17 @@ public sealed class RouteTableTests(KmsHostFixture host)
     }
 
     [Fact]
+    public void FunctionsMetadata_DeclaresEveryOrchestratorAndActivity_TheLocalEngineRegisters()
+    {
+        var functions = ReadFunctionsMetadataJson();
+        string[] Triggered(string type) => functions.Where(f => f!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == type))
+            .Select(f => f!["name"]!.GetValue<string>()).Order().ToArray();
+
+        Assert.Equal(Kms.Workflows.KmsWorkflows.Orchestrators.Order(), Triggered("orchestrationTrigger"));
+        Assert.Equal(Kms.Workflows.KmsWorkflows.Activities.Order(), Triggered("activityTrigger"));
+    }
+
+    [Fact]
     public void LocalHost_ServesEveryRouteOfTheTable()
     {
         Assert.Equal(KmsRoutes.All.Select(r => $"{r.Method} {r.Path}").Order(), LocalHostRoutes().Select(r => r.Route).Order());
@@ -76,7 +87,15 @@ public sealed class RouteTableTests(KmsHostFixture host)
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m =>
                 (e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "", $"{m} {e.RoutePattern.RawText}")));
 
-    private static List<(string Name, string Route)> ReadFunctionsMetadata()
+    private static List<(string Name, string Route)> ReadFunctionsMetadata() =>
+        ReadFunctionsMetadataJson().Where(f => f!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "httpTrigger")).SelectMany(f =>
+        {
+            var trigger = f!["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
+            return trigger["methods"]!.AsArray().Select(m =>
+                (f["name"]!.GetValue<string>(), $"{m!.GetValue<string>().ToUpperInvariant()} /api/{trigger["route"]!.GetValue<string>()}"));
+        }).ToList();
+
+    private static JsonArray ReadFunctionsMetadataJson()
     {
 #if DEBUG
         const string configuration = "Debug";
@@ -85,13 +104,7 @@ public sealed class RouteTableTests(KmsHostFixture host)
 #endif
         var path = Path.Combine(RepoRoot, "src", "Kms.Functions", "bin", configuration, "net10.0", "functions.metadata");
         Assert.True(File.Exists(path), $"{path} is missing: build the solution ({configuration}) before running the tests.");
-        var functions = JsonNode.Parse(File.ReadAllText(path))!.AsArray();
-        return functions.SelectMany(f =>
-        {
-            var trigger = f!["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
-            return trigger["methods"]!.AsArray().Select(m =>
-                (f["name"]!.GetValue<string>(), $"{m!.GetValue<string>().ToUpperInvariant()} /api/{trigger["route"]!.GetValue<string>()}"));
-        }).ToList();
+        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
     }
 
     private static string FindRepoRoot()

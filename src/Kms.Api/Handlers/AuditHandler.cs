@@ -38,11 +38,7 @@ public sealed class AuditHandler
             throw KmsErrors.Validation("'result' must be success, denied or failure.");
         }
 
-        var pageSize = q["pageSize"].FirstOrDefault() is { } size
-            ? int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= _options.MaxPageSize
-                ? n
-                : throw KmsErrors.Validation($"'pageSize' must be between 1 and {_options.MaxPageSize}.")
-            : _options.DefaultPageSize;
+        var pageSize = http.PageSizeQuery(_options);
         var query = new AuditQuery(q["keyId"].FirstOrDefault(), q["principal"].FirstOrDefault(), q["operation"].FirstOrDefault(), result,
             Instant(q["from"].FirstOrDefault(), "from"), Instant(q["to"].FirstOrDefault(), "to"));
         var page = await _store.QueryAsync(query, pageSize, q["continuationToken"].FirstOrDefault(), cancellationToken);

@@ -28,8 +28,11 @@ public static class KmsActions
     public const string SetDeletionProtection = "kms:SetDeletionProtection";
     public const string RequestDestruction = "kms:RequestDestruction";
 
-    // Operations (kms.operator, and kms.admin).
+    // Operations (kms.operator, and kms.admin); reading them also kms.auditor.
     public const string RotateKey = "kms:RotateKey";
+    public const string ListOperations = "kms:ListOperations";
+    public const string ReadOperation = "kms:ReadOperation";
+    public const string ControlOperation = "kms:ControlOperation";
 
     // Audit (kms.auditor).
     public const string ReadAudit = "kms:ReadAudit";
@@ -56,7 +59,7 @@ public static class KmsActions
         CreateKey, ListKeys, DescribeKey, EnableKey, DisableKey, ListKeyVersions, EnableKeyVersion, DisableKeyVersion, PutAlias,
         DeleteAlias, GetKeyPolicy, PutKeyPolicy, SimulatePolicy, ManageRoleAssignments, ScheduleKeyDeletion, CancelKeyDeletion,
         SetDeletionProtection, RequestDestruction, RotateKey, Approve, ReadApprovals, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit,
+        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit, ListOperations, ReadOperation, ControlOperation,
     };
 
     /// <summary>
@@ -65,7 +68,7 @@ public static class KmsActions
     /// </summary>
     public static IReadOnlySet<string> KeyIndependent { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadApprovals, Approve, ReadAudit,
+        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadApprovals, Approve, ReadAudit, ListOperations,
     };
 
     /// <summary>

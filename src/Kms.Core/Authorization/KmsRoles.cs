@@ -20,15 +20,22 @@ public static class KmsRoles
             KmsActions.DeleteAlias, KmsActions.GetKeyPolicy, KmsActions.PutKeyPolicy, KmsActions.SimulatePolicy,
             KmsActions.ManageRoleAssignments, KmsActions.ScheduleKeyDeletion, KmsActions.CancelKeyDeletion,
             KmsActions.SetDeletionProtection, KmsActions.RequestDestruction, KmsActions.RotateKey, KmsActions.ReadApprovals,
+            KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation,
         },
         [Crypto] = new(StringComparer.Ordinal)
         {
             KmsActions.Encrypt, KmsActions.Decrypt, KmsActions.ReEncrypt, KmsActions.GenerateDataKey, KmsActions.Sign,
             KmsActions.Verify, KmsActions.GetPublicKey, KmsActions.GenerateMac, KmsActions.VerifyMac, KmsActions.GenerateRandom,
         },
-        [Operator] = new(KeyReads, StringComparer.Ordinal) { KmsActions.RotateKey },
+        [Operator] = new(KeyReads, StringComparer.Ordinal)
+        {
+            KmsActions.RotateKey, KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation,
+        },
         [Approver] = new(StringComparer.Ordinal) { KmsActions.Approve, KmsActions.ReadApprovals },
-        [Auditor] = new(KeyReads, StringComparer.Ordinal) { KmsActions.ReadApprovals, KmsActions.ReadAudit },
+        [Auditor] = new(KeyReads, StringComparer.Ordinal)
+        {
+            KmsActions.ReadApprovals, KmsActions.ReadAudit, KmsActions.ListOperations, KmsActions.ReadOperation,
+        },
     };
 
     public static IReadOnlyCollection<string> All => Grants.Keys;

@@ -39,4 +39,7 @@ public static class KmsErrorCodes
     public const string RoleAssignmentNotFound = "RoleAssignmentNotFound";
     public const string ApprovalNotFound = "ApprovalNotFound";
     public const string ApprovalNotAllowed = "ApprovalNotAllowed";
+    public const string OperationNotFound = "OperationNotFound";
+    public const string OperationConflict = "OperationConflict";
+    public const string WorkflowsUnavailable = "WorkflowsUnavailable";
 }

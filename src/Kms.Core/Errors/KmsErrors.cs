@@ -108,4 +108,14 @@ public static class KmsErrors
 
     public static KmsException ApprovalNotAllowed(string message) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.ApprovalNotAllowed, message);
+
+    public static KmsException OperationNotFound(string id) =>
+        new(KmsErrorKind.NotFound, KmsErrorCodes.OperationNotFound, $"Operation '{(id.Length <= 80 ? id : id[..80] + "...")}' was not found.");
+
+    /// <summary>The operation's state does not allow the request (e.g. resuming one that is not paused), or another is running.</summary>
+    public static KmsException OperationConflict(string message) =>
+        new(KmsErrorKind.Conflict, KmsErrorCodes.OperationConflict, message);
+
+    public static KmsException WorkflowsUnavailable(Exception? inner = null) =>
+        new(KmsErrorKind.Unavailable, KmsErrorCodes.WorkflowsUnavailable, "The orchestration engine is unavailable; retry later.", inner);
 }

@@ -36,6 +36,13 @@ public sealed record KeyVersionEventData(
 /// <summary>Data of KeyRotated: the primary version moved from <paramref name="PreviousPrimaryVersion"/> to <paramref name="PrimaryVersion"/>.</summary>
 public sealed record KeyRotatedEventData(string KeyId, int PreviousPrimaryVersion, int PrimaryVersion, string? Principal, string? RequestId);
 
+/// <summary>
+/// Data of KeyRotationFailed: the rotation that made <paramref name="Version"/> was rolled back; the version is disabled
+/// and <paramref name="PrimaryVersion"/> is still the primary.
+/// </summary>
+/// <param name="Reason">Which step failed and why (never key material or data).</param>
+public sealed record KeyRotationFailedEventData(string KeyId, int Version, int PrimaryVersion, string Reason, string? Principal, string? RequestId);
+
 /// <summary>Data of PolicyChanged: the SHA-256 of the new policy document (read the document with GET .../policy).</summary>
 public sealed record PolicyChangedEventData(string KeyId, string PolicySha256, string? Principal, string? RequestId);
 

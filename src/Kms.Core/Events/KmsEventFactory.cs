@@ -33,6 +33,11 @@ public static class KmsEventFactory
         Create(KmsEventTypes.KeyRotated, KeySubject(key.KeyId), time,
             new KeyRotatedEventData(key.KeyId, previousPrimary, key.PrimaryVersion, principal, requestId));
 
+    public static KmsEvent RotationFailed(KeyRecord key, KeyVersionRecord version, string reason, string? principal, string? requestId,
+        DateTimeOffset time) =>
+        Create(KmsEventTypes.KeyRotationFailed, VersionSubject(key.KeyId, version.Version), time,
+            new KeyRotationFailedEventData(key.KeyId, version.Version, key.PrimaryVersion, reason, principal, requestId));
+
     public static KmsEvent PolicyChanged(string keyId, string document, string? principal, string? requestId, DateTimeOffset time) =>
         Create(KmsEventTypes.PolicyChanged, KeySubject(keyId), time, new PolicyChangedEventData(keyId,
             Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(document))), principal, requestId));

@@ -11,6 +11,7 @@ public static class KmsEventTypes
     public const string KeyDisabled = "Kms.KeyDisabled";
     public const string KeyVersionCreated = "Kms.KeyVersionCreated";
     public const string KeyRotated = "Kms.KeyRotated";
+    public const string KeyRotationFailed = "Kms.KeyRotationFailed";
     public const string KeyVersionEnabled = "Kms.KeyVersionEnabled";
     public const string KeyVersionDisabled = "Kms.KeyVersionDisabled";
     public const string KeyVersionRevoked = "Kms.KeyVersionRevoked";
@@ -24,7 +25,7 @@ public static class KmsEventTypes
     /// <summary>Every type, in documentation order.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        KeyCreated, KeyEnabled, KeyDisabled, KeyVersionCreated, KeyRotated, KeyVersionEnabled, KeyVersionDisabled,
+        KeyCreated, KeyEnabled, KeyDisabled, KeyVersionCreated, KeyRotated, KeyRotationFailed, KeyVersionEnabled, KeyVersionDisabled,
         KeyVersionRevoked, KeyDeletionScheduled, KeyDeletionCanceled, KeyDestroyed, PolicyChanged, KeyNearRotationDue, AuditRecord,
     ];
 }

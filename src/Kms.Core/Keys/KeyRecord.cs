@@ -28,6 +28,8 @@ public sealed record KeyRecord(
 /// </summary>
 /// <param name="WrappedMaterial">Secret or private key wrapped with CKM_AES_KEY_WRAP_PAD under the root key.</param>
 /// <param name="PublicKey">SubjectPublicKeyInfo (DER) for asymmetric keys; null for symmetric ones.</param>
+/// <param name="Operation">The operation (orchestration instance) that created the version, if any: lets a re-run
+/// step find the version it already made instead of making another.</param>
 public sealed record KeyVersionRecord(
     string KeyId,
     int Version,
@@ -37,7 +39,8 @@ public sealed record KeyVersionRecord(
     string RootKeyLabel,
     DateTimeOffset CreatedAt,
     DateTimeOffset StateChangedAt,
-    string? ETag = null);
+    string? ETag = null,
+    string? Operation = null);
 
 /// <summary>A friendly name that points at a key. Aliases can be re-pointed; key ids never change.</summary>
 public sealed record AliasRecord(string Name, string KeyId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ETag = null);

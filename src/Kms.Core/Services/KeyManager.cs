@@ -1,6 +1,7 @@
 using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Events;
+using Kms.Core.Internal;
 using Kms.Core.Ports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,6 @@ public sealed partial class KeyManager
     public const int MaxTags = 50;
     public const int MinDeletionWaitingDays = 7;
     public const int MaxDeletionWaitingDays = 30;
-    private const int StateChangeAttempts = 4;
 
     private readonly IKeyStore _keys;
     private readonly IAliasStore _aliases;
@@ -133,7 +133,7 @@ public sealed partial class KeyManager
             throw new ArgumentOutOfRangeException(nameof(state), "Use ScheduleDeletionAsync.");
         }
 
-        return RetryOnConflictAsync(async () =>
+        return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, state == KeyState.Enabled ? KmsActions.EnableKey : KmsActions.DisableKey, cancellationToken);
             if (key.State == KeyState.PendingDeletion)
@@ -167,7 +167,7 @@ public sealed partial class KeyManager
             throw KmsErrors.Validation($"'waitingDays' must be between {MinDeletionWaitingDays} and {MaxDeletionWaitingDays}.");
         }
 
-        return RetryOnConflictAsync(async () =>
+        return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.ScheduleKeyDeletion, cancellationToken);
             if (key.DeletionProtection)
@@ -191,7 +191,7 @@ public sealed partial class KeyManager
 
     /// <summary>Cancels a scheduled deletion; the key becomes Disabled (enable it deliberately to use it again).</summary>
     public Task<KeyRecord> CancelDeletionAsync(string keyId, CancellationToken cancellationToken) =>
-        RetryOnConflictAsync(async () =>
+        ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.CancelKeyDeletion, cancellationToken);
             if (key.State != KeyState.PendingDeletion)
@@ -207,7 +207,7 @@ public sealed partial class KeyManager
         });
 
     public Task<KeyRecord> SetDeletionProtectionAsync(string keyId, bool enabled, CancellationToken cancellationToken) =>
-        RetryOnConflictAsync(async () =>
+        ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.SetDeletionProtection, cancellationToken);
             if (key.DeletionProtection == enabled)
@@ -250,7 +250,7 @@ public sealed partial class KeyManager
 
     /// <summary>Enables or disables one version; returns it with the key it belongs to (for its primary version).</summary>
     public Task<(KeyRecord Key, KeyVersionRecord Version)> SetVersionStateAsync(string keyId, int version, KeyVersionState state, CancellationToken cancellationToken) =>
-        RetryOnConflictAsync(async () =>
+        ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId,
                 state == KeyVersionState.Enabled ? KmsActions.EnableKeyVersion : KmsActions.DisableKeyVersion, cancellationToken);
@@ -273,7 +273,7 @@ public sealed partial class KeyManager
     public Task<(AliasRecord Alias, bool Created)> SetAliasAsync(string alias, string keyId, CancellationToken cancellationToken)
     {
         KeyIdentifiers.ValidateAlias(alias);
-        return RetryOnConflictAsync(async () =>
+        return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.PutAlias, cancellationToken);
             var now = _time.GetUtcNow();
@@ -333,22 +333,6 @@ public sealed partial class KeyManager
     {
         _catalog.Invalidate(keyId);
         _hsm.Evict(keyId, version);
-    }
-
-    private static async Task<T> RetryOnConflictAsync<T>(Func<Task<T>> action)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await action();
-            }
-            catch (KmsException e) when (e.Code == KmsErrorCodes.ConcurrentModification && attempt < StateChangeAttempts)
-            {
-                // Jitter so two writers that collided do not collide again in lockstep.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)));
-            }
-        }
     }
 
     private static Dictionary<string, string> ValidateTags(IReadOnlyDictionary<string, string>? tags)

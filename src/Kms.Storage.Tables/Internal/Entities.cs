@@ -132,6 +132,11 @@ internal static partial class Entities
             entity[PublicKey] = version.PublicKey;
         }
 
+        if (version.Operation is not null)
+        {
+            entity[Operation] = version.Operation;
+        }
+
         return entity;
     }
 
@@ -153,7 +158,8 @@ internal static partial class Entities
             Required(entity, RootKeyLabel, entity.GetString(RootKeyLabel)),
             Required(entity, CreatedAt, entity.GetDateTimeOffset(CreatedAt)),
             Required(entity, StateChangedAt, entity.GetDateTimeOffset(StateChangedAt)),
-            entity.ETag.ToString());
+            entity.ETag.ToString(),
+            entity.GetString(Operation));
 
     public static TableEntity ToEntity(AliasRecord alias) =>
         new(alias.Name, AliasRowKey)

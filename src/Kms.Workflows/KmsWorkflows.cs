@@ -1,0 +1,26 @@
+using Kms.Workflows.Rotation;
+using Microsoft.DurableTask;
+
+namespace Kms.Workflows;
+
+/// <summary>The orchestrations and activities of the KMS, for whichever host runs them.</summary>
+public static class KmsWorkflows
+{
+    /// <summary>Orchestrator names (their class names), as the Functions app must also declare them.</summary>
+    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator)];
+
+    /// <summary>Activity names (their class names).</summary>
+    public static IReadOnlyList<string> Activities { get; } =
+        [nameof(CreateStandbyVersionActivity), nameof(ProbeVersionActivity), nameof(PromoteVersionActivity), nameof(RollBackRotationActivity)];
+
+    /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
+    public static void Register(DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.AddOrchestrator<RotationOrchestrator>();
+        registry.AddActivity<CreateStandbyVersionActivity>();
+        registry.AddActivity<ProbeVersionActivity>();
+        registry.AddActivity<PromoteVersionActivity>();
+        registry.AddActivity<RollBackRotationActivity>();
+    }
+}

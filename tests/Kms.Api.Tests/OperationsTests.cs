@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Kms.Core.Errors;
+
+namespace Kms.Api.Tests;
+
+/// <summary>Staged rotation through the orchestration engine, and the status API, on the real local stack.</summary>
+[Collection(KmsHostCollection.Name)]
+public sealed class OperationsTests(KmsHostFixture host)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task StartRotation_Answers202_ThenCompletes_WithTheNewVersionPrimary()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+
+        using var response = await host.Client.PostAsync($"/api/keys/{keyId}/rotations", null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var started = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var operationId = started.GetProperty("operationId").GetString()!;
+        Assert.Equal($"/api/operations/{operationId}", response.Headers.Location?.OriginalString);
+        Assert.Equal("rotation", started.GetProperty("type").GetString());
+
+        var done = await WaitForStateAsync(operationId, "COMPLETED");
+
+        Assert.Equal(["version-created", "canary-passed", "promoted"], done.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal("done", done.GetProperty("step").GetString());
+        Assert.Equal(2, done.GetProperty("version").GetInt32());
+        var key = await host.Client.GetFromJsonAsync<JsonElement>($"/api/keys/{keyId}");
+        Assert.Equal(2, key.GetProperty("primaryVersion").GetInt32());
+        var encrypted = await host.PostOkAsync($"/api/keys/{keyId}/encrypt", new { plaintext = "aGVsbG8=" });
+        Assert.Equal(2, encrypted.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task CanaryFailure_RollsBack_PreviousPrimaryKept_NewVersionDisabled_OperationFailed()
+    {
+        var keyId = await host.CreateKeyAsync("EC_P256");
+        FaultInjectingProbe.FailFor(keyId);
+
+        var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
+        var failed = await WaitForStateAsync(operationId, "FAILED");
+
+        Assert.Contains("fault injected by the test", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["version-created", "rolled-back"], failed.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
+        var versions = await host.Client.GetFromJsonAsync<JsonElement>($"/api/keys/{keyId}/versions");
+        Assert.Equal(1, versions.GetProperty("primaryVersion").GetInt32());
+        var v2 = versions.GetProperty("versions").EnumerateArray().Single(v => v.GetProperty("version").GetInt32() == 2);
+        Assert.Equal("DISABLED", v2.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task ListOperations_ByTypeAndKey_FindsTheRotation()
+    {
+        var keyId = await host.CreateKeyAsync("HMAC_SHA256");
+        var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
+        await WaitForStateAsync(operationId, "COMPLETED");
+
+        var list = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}");
+        var completed = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}&state=COMPLETED");
+        var running = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}&state=RUNNING");
+
+        Assert.Equal(operationId, list.GetProperty("operations").EnumerateArray().Single().GetProperty("operationId").GetString());
+        Assert.Single(completed.GetProperty("operations").EnumerateArray());
+        Assert.Empty(running.GetProperty("operations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ControllingAFinishedOperation_Is409_UnknownIs404_BadFiltersAre400()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
+        await WaitForStateAsync(operationId, "COMPLETED");
+
+        foreach (var verb in new[] { "pause", "resume", "cancel" })
+        {
+            using var response = await host.Client.PostAsync($"/api/operations/{operationId}/{verb}", null);
+            await Problems.AssertProblemAsync(response, 409, KmsErrorCodes.OperationConflict);
+        }
+
+        using (var unknown = await host.Client.GetAsync($"/api/operations/rotation-{Guid.NewGuid()}-x"))
+        {
+            await Problems.AssertProblemAsync(unknown, 404, KmsErrorCodes.OperationNotFound);
+        }
+
+        using (var foreign = await host.Client.GetAsync("/api/operations/not-one-of-ours"))
+        {
+            await Problems.AssertProblemAsync(foreign, 404, KmsErrorCodes.OperationNotFound);
+        }
+
+        using (var badState = await host.Client.GetAsync("/api/operations?state=SLEEPING"))
+        {
+            await Problems.AssertProblemAsync(badState, 400, KmsErrorCodes.ValidationFailed);
+        }
+
+        using (var badType = await host.Client.GetAsync("/api/operations?type=teleport"))
+        {
+            await Problems.AssertProblemAsync(badType, 400, KmsErrorCodes.ValidationFailed);
+        }
+    }
+
+    [Fact]
+    public async Task StartRotation_KeyPendingDeletion_Is409_AndUnknownKeyIs404()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        await host.PostOkAsync($"/api/keys/{keyId}/schedule-deletion", new { waitingDays = 7 });
+
+        using var pending = await host.Client.PostAsync($"/api/keys/{keyId}/rotations", null);
+        await Problems.AssertProblemAsync(pending, 409, KmsErrorCodes.KeyPendingDeletion);
+        using var unknown = await host.Client.PostAsync($"/api/keys/{Guid.NewGuid()}/rotations", null);
+        await Problems.AssertProblemAsync(unknown, 404, KmsErrorCodes.KeyNotFound);
+    }
+
+    private async Task<JsonElement> WaitForStateAsync(string operationId, string state)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+            if (last.GetProperty("state").GetString() == state)
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"Operation {operationId} did not reach {state} within {Patience.TotalSeconds} s; last seen: {last}");
+        return last;
+    }
+}
