@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Kms.Api.Security;
 using Kms.Bench;
 using Kms.Core.Authorization;
@@ -15,18 +16,20 @@ using Microsoft.Extensions.Options;
 // Usage:
 //   Kms.Bench http <baseUrl> <secondsPerRun>   encrypt/decrypt of 1 KiB over HTTP at concurrency 1 and 16
 //   Kms.Bench hsm <secondsPerRun>              AES-GCM encrypt of 1 KiB through the PKCS#11 connector, in process
-// HSM settings come from the environment (Kms__Hsm__*), as for the hosts.
+//   Kms.Bench rewrap <baseUrl> <items>         a rewrap job over a table of <items> ciphertexts, start to COMPLETED
+// HSM and storage settings come from the environment (Kms__Hsm__*, Kms__Storage__*), as for the hosts.
 var mode = args.ElementAtOrDefault(0);
 return mode switch
 {
     "http" => await HttpBench(new Uri(args[1]), TimeSpan.FromSeconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
     "hsm" => HsmBench(TimeSpan.FromSeconds(double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture))),
+    "rewrap" => await RewrapBench(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | hsm <seconds>");
+    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items>");
     return 2;
 }
 
@@ -117,5 +120,74 @@ static int HsmBench(TimeSpan duration)
     }
 
     Console.WriteLine(recorder.Summarise("in-process HSM AES-GCM 1 KiB", 1, stopwatch.Elapsed, 0));
+    return 0;
+}
+
+static async Task<int> RewrapBench(Uri baseUrl, int items)
+{
+    const int batch = 1000; // the API's batch limit
+    const string column = "Secret";
+    using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
+    var issuer = DevTokenIssuer.Load(Environment.GetEnvironmentVariable("Kms__Auth__DevIssuer__SigningKeyFile")!);
+    var token = issuer.Mint("bench", [KmsRoles.Admin, KmsRoles.Crypto, KmsRoles.Operator], KmsAuthOptions.DefaultAudience, DateTimeOffset.UtcNow, TimeSpan.FromHours(1));
+    client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+    async Task<JsonElement> Post(string path, object body, System.Net.HttpStatusCode expected = System.Net.HttpStatusCode.OK)
+    {
+        using var response = await client.PostAsJsonAsync(path, body);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return response.StatusCode == expected ? json : throw new InvalidOperationException($"POST {path} -> {(int)response.StatusCode}: {json}");
+    }
+
+    // Ciphertexts under version 1 (no context) in a table of their own, 100 rows per partition; then version 2 becomes primary.
+    var keyId = (await Post("/api/keys", new { keySpec = "AES_256", description = "rewrap benchmark" }, System.Net.HttpStatusCode.Created)).GetProperty("keyId").GetString()!;
+    var ciphertexts = new List<string>(items);
+    for (var offset = 0; offset < items; offset += batch)
+    {
+        var plaintexts = Enumerable.Range(0, Math.Min(batch, items - offset)).Select(_ => new { plaintext = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+        var encrypted = await Post($"/api/keys/{keyId}/encrypt", new { items = plaintexts });
+        ciphertexts.AddRange(encrypted.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("ciphertext").GetString()!));
+    }
+
+    var table = new TableServiceClient(Environment.GetEnvironmentVariable("Kms__Storage__ConnectionString"))
+        .GetTableClient("benchrewrap" + Guid.NewGuid().ToString("N")[..8]);
+    await table.CreateIfNotExistsAsync();
+    await Parallel.ForEachAsync(ciphertexts.Select((ciphertext, i) => (ciphertext, i)).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 },
+        async (rows, cancellationToken) => await table.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add,
+            new TableEntity(FormattableString.Invariant($"p{r.i / 100:D5}"), FormattableString.Invariant($"{r.i:D7}")) { [column] = r.ciphertext })), cancellationToken));
+    await Post($"/api/keys/{keyId}/rotate", new { });
+
+    var stopwatch = Stopwatch.StartNew();
+    var started = await Post("/api/rewrap-jobs", new
+    {
+        keyId,
+        fromVersions = new[] { 1 },
+        source = new { type = "table", connection = "local", table = table.Name, column, filter = (string?)null, contextColumn = (string?)null },
+        disableOldVersions = false,
+    }, System.Net.HttpStatusCode.Accepted);
+    var operationId = started.GetProperty("operationId").GetString();
+    JsonElement operation;
+    while (true)
+    {
+        operation = await client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+        var state = operation.GetProperty("state").GetString();
+        if (state == "COMPLETED")
+        {
+            break;
+        }
+
+        if (state is "FAILED" or "CANCELED" || stopwatch.Elapsed > TimeSpan.FromMinutes(10))
+        {
+            Console.Error.WriteLine($"rewrap job {operationId} did not complete: {operation}");
+            return 1;
+        }
+
+        await Task.Delay(100);
+    }
+
+    var elapsed = stopwatch.Elapsed;
+    var progress = operation.GetProperty("progress");
+    Console.WriteLine(FormattableString.Invariant(
+        $"{$"rewrap {items:N0} table items",-28} items/s={items / elapsed.TotalSeconds,10:F0}  total={elapsed.TotalSeconds,7:F1} s  done={progress.GetProperty("done")} skipped={progress.GetProperty("skipped")} failed={progress.GetProperty("failed")}"));
+    await table.DeleteAsync();
     return 0;
 }
