@@ -89,6 +89,8 @@ done
 connection_string="$(kms_azurite_connection_string "$blob_port" "$queue_port" "$table_port")"
 export Kms__Storage__ConnectionString="$connection_string"
 export AzureWebJobsStorage="$connection_string"
+# Rewrap campaigns name their storage by connection; "local" is this Azurite.
+export Kms__Rewrap__Connections__local="${Kms__Rewrap__Connections__local:-$connection_string}"
 # SOFTHSM2_CONF is exported by kms_softhsm_configure.
 
 # --- key ceremony ---------------------------------------------------------------------------------

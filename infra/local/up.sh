@@ -71,6 +71,8 @@ kms_azurite_start "$data_dir" "$blob_port" "$queue_port" "$table_port" || kms_di
 connection_string="$(kms_azurite_connection_string "$blob_port" "$queue_port" "$table_port")"
 export Kms__Storage__ConnectionString="$connection_string"
 export AzureWebJobsStorage="$connection_string"
+# Rewrap campaigns name their storage by connection; "local" is this Azurite.
+export Kms__Rewrap__Connections__local="${Kms__Rewrap__Connections__local:-$connection_string}"
 
 # --- key ceremony ---------------------------------------------------------------------------------
 # Creates the root wrapping key in the token only when it is missing; prints what it did.

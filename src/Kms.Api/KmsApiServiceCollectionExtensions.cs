@@ -43,6 +43,8 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<AccessAdministration>();
         services.AddSingleton<IKeyVersionProbe, KeyVersionProbe>();
         services.AddSingleton<KeyRotationSteps>();
+        services.AddSingleton<Rewrapper>();
+        services.AddSingleton<Kms.Workflows.Rewrap.RewrapSteps>();
         services.AddSingleton<OperationsService>();
         services.AddSingleton<OperationsHandler>();
         services.AddSingleton<AccessControl>();

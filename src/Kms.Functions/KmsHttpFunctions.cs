@@ -166,6 +166,11 @@ public sealed class KmsHttpFunctions
         [DurableClient] DurableTaskClient client) =>
         WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRotation), (nameof(keyId), keyId));
 
+    [Function(nameof(StartRewrap))]
+    public Task<IResult> StartRewrap([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rewrap-jobs")] HttpRequest req,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRewrap));
+
     [Function(nameof(ListOperations))]
     public Task<IResult> ListOperations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operations")] HttpRequest req,
         [DurableClient] DurableTaskClient client) =>

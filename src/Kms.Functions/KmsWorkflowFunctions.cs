@@ -1,4 +1,5 @@
 using Kms.Core.Services;
+using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -10,7 +11,7 @@ namespace Kms.Functions;
 /// engine registers (<see cref="Kms.Workflows.KmsWorkflows"/>); function names equal the class names, and a test
 /// proves functions.metadata declares every one.
 /// </summary>
-public sealed class KmsWorkflowFunctions(KeyRotationSteps steps)
+public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap)
 {
     [Function(nameof(RotationOrchestrator))]
     public static Task<RotationOutput> Rotation([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -28,4 +29,20 @@ public sealed class KmsWorkflowFunctions(KeyRotationSteps steps)
 
     [Function(nameof(RollBackRotationActivity))]
     public Task<bool> RollBackRotation([ActivityTrigger] RotationStep input) => RollBackRotationActivity.Execute(steps, input);
+
+    [Function(nameof(RewrapOrchestrator))]
+    public static Task<RewrapProgress> Rewrap([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RewrapOrchestrator().RunAsync(context, context.GetInput<RewrapRun>() ?? throw new InvalidOperationException("The rewrap has no input."));
+
+    [Function(nameof(CountRewrapItemsActivity))]
+    public Task<long?> CountRewrapItems([ActivityTrigger] RewrapInput input) => CountRewrapItemsActivity.Execute(rewrap, input);
+
+    [Function(nameof(RewrapPageActivity))]
+    public Task<RewrapPageResult> RewrapPage([ActivityTrigger] RewrapPageRequest input) => RewrapPageActivity.Execute(rewrap, input);
+
+    [Function(nameof(VerifyRewrapPageActivity))]
+    public Task<VerifyPageResult> VerifyRewrapPage([ActivityTrigger] RewrapPageRequest input) => VerifyRewrapPageActivity.Execute(rewrap, input);
+
+    [Function(nameof(DisableOldVersionsActivity))]
+    public Task<int[]> DisableOldVersions([ActivityTrigger] RewrapInput input) => DisableOldVersionsActivity.Execute(steps, input);
 }

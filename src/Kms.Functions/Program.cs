@@ -15,6 +15,7 @@ var kms = builder.Configuration.GetSection("Kms");
 builder.Services.AddKmsApi(kms);
 builder.Services.AddPkcs11Hsm(kms.GetSection("Hsm"));
 builder.Services.AddTableStorage(kms.GetSection("Storage"));
+builder.Services.AddRewrapSources(kms.GetSection("Rewrap"));
 // Outbox dispatcher as a hosted service of the worker. In Azure it runs while the app has an instance up; the
 // Flex Consumption / Premium plans keep one warm (see docs/events.md).
 builder.Services.AddEventGridPublishing(kms.GetSection("Events"));

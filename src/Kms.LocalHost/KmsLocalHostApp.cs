@@ -30,6 +30,7 @@ public static class KmsLocalHostApp
         builder.Services.AddKmsApi(kms);
         builder.Services.AddPkcs11Hsm(kms.GetSection("Hsm"));
         builder.Services.AddTableStorage(kms.GetSection("Storage"));
+        builder.Services.AddRewrapSources(kms.GetSection("Rewrap"));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo

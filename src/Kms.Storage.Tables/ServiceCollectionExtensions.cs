@@ -1,6 +1,7 @@
 using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
+using Kms.Storage.Tables.Rewrap;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +45,19 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IOutboxStore>(sp =>
             new TableOutboxStore(sp.GetRequiredService<KmsTables>(), TimeProviderOf(sp), LoggerOf<TableOutboxStore>(sp)));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="IRewrapSources"/>: the tables and blob containers rewrap campaigns read, by connection name
+    /// from <paramref name="section"/> (normally <c>Kms:Rewrap</c>, see <see cref="RewrapOptions"/>).
+    /// </summary>
+    public static IServiceCollection AddRewrapSources(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+        services.AddOptions<RewrapOptions>().Bind(section);
+        services.TryAddSingleton<IRewrapSources, RewrapSources>();
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 
@@ -7,11 +8,14 @@ namespace Kms.Workflows;
 public static class KmsWorkflows
 {
     /// <summary>Orchestrator names (their class names), as the Functions app must also declare them.</summary>
-    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator)];
+    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator)];
 
     /// <summary>Activity names (their class names).</summary>
     public static IReadOnlyList<string> Activities { get; } =
-        [nameof(CreateStandbyVersionActivity), nameof(ProbeVersionActivity), nameof(PromoteVersionActivity), nameof(RollBackRotationActivity)];
+    [
+        nameof(CreateStandbyVersionActivity), nameof(ProbeVersionActivity), nameof(PromoteVersionActivity), nameof(RollBackRotationActivity),
+        nameof(CountRewrapItemsActivity), nameof(RewrapPageActivity), nameof(VerifyRewrapPageActivity), nameof(DisableOldVersionsActivity),
+    ];
 
     /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
     public static void Register(DurableTaskRegistry registry)
@@ -22,5 +26,10 @@ public static class KmsWorkflows
         registry.AddActivity<ProbeVersionActivity>();
         registry.AddActivity<PromoteVersionActivity>();
         registry.AddActivity<RollBackRotationActivity>();
+        registry.AddOrchestrator<RewrapOrchestrator>();
+        registry.AddActivity<CountRewrapItemsActivity>();
+        registry.AddActivity<RewrapPageActivity>();
+        registry.AddActivity<VerifyRewrapPageActivity>();
+        registry.AddActivity<DisableOldVersionsActivity>();
     }
 }

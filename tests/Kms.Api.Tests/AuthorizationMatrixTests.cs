@@ -149,6 +149,13 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
         {
             case "GetKey": return new(() => Get($"/api/keys/{key}"), key);
             case "StartRotation": return new(() => Post($"/api/keys/{key}/rotations", new { }), key);
+            case "StartRewrap":
+            {
+                await host.PostOkAsync($"/api/keys/{key}/rotate", new { });
+                var table = Kms.Testing.LocalStack.UniqueName("mx");
+                return new(() => Post("/api/rewrap-jobs", new { keyId = key, source = new { type = "table", connection = "local", table, column = "c" } }), key);
+            }
+
             case "GetOperation":
             case "PauseOperation":
             case "ResumeOperation":

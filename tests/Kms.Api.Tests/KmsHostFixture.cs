@@ -146,6 +146,28 @@ public sealed class KmsHostFixture : IAsyncLifetime
         return json;
     }
 
+    /// <summary>Polls an operation until it reaches <paramref name="state"/> (90 s at most); fails at once if it ends otherwise.</summary>
+    public async Task<JsonElement> WaitForOperationAsync(string operationId, string state)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+            var current = last.GetProperty("state").GetString();
+            if (current == state)
+            {
+                return last;
+            }
+
+            Assert.False(current is "COMPLETED" or "FAILED" or "CANCELED", $"Operation {operationId} ended {current}, not {state}: {last}");
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"Operation {operationId} did not reach {state} in time; last seen: {last}");
+        return last;
+    }
+
     public async Task<string> CreateKeyAsync(string keySpec, string? alias = null)
     {
         var key = await PostOkAsync("/api/keys", alias is null ? new { keySpec } : new { keySpec, alias });

@@ -9,8 +9,6 @@ namespace Kms.Api.Tests;
 [Collection(KmsHostCollection.Name)]
 public sealed class OperationsTests(KmsHostFixture host)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-
     [Fact]
     public async Task StartRotation_Answers202_ThenCompletes_WithTheNewVersionPrimary()
     {
@@ -23,7 +21,7 @@ public sealed class OperationsTests(KmsHostFixture host)
         Assert.Equal($"/api/operations/{operationId}", response.Headers.Location?.OriginalString);
         Assert.Equal("rotation", started.GetProperty("type").GetString());
 
-        var done = await WaitForStateAsync(operationId, "COMPLETED");
+        var done = await host.WaitForOperationAsync(operationId, "COMPLETED");
 
         Assert.Equal(["version-created", "canary-passed", "promoted"], done.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal("done", done.GetProperty("step").GetString());
@@ -41,7 +39,7 @@ public sealed class OperationsTests(KmsHostFixture host)
         FaultInjectingProbe.FailFor(keyId);
 
         var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
-        var failed = await WaitForStateAsync(operationId, "FAILED");
+        var failed = await host.WaitForOperationAsync(operationId, "FAILED");
 
         Assert.Contains("fault injected by the test", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(["version-created", "rolled-back"], failed.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
@@ -56,7 +54,7 @@ public sealed class OperationsTests(KmsHostFixture host)
     {
         var keyId = await host.CreateKeyAsync("HMAC_SHA256");
         var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
-        await WaitForStateAsync(operationId, "COMPLETED");
+        await host.WaitForOperationAsync(operationId, "COMPLETED");
 
         var list = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}");
         var completed = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}&state=COMPLETED");
@@ -72,7 +70,7 @@ public sealed class OperationsTests(KmsHostFixture host)
     {
         var keyId = await host.CreateKeyAsync("AES_256");
         var operationId = (await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { })).GetProperty("operationId").GetString()!;
-        await WaitForStateAsync(operationId, "COMPLETED");
+        await host.WaitForOperationAsync(operationId, "COMPLETED");
 
         foreach (var verb in new[] { "pause", "resume", "cancel" })
         {
@@ -111,24 +109,5 @@ public sealed class OperationsTests(KmsHostFixture host)
         await Problems.AssertProblemAsync(pending, 409, KmsErrorCodes.KeyPendingDeletion);
         using var unknown = await host.Client.PostAsync($"/api/keys/{Guid.NewGuid()}/rotations", null);
         await Problems.AssertProblemAsync(unknown, 404, KmsErrorCodes.KeyNotFound);
-    }
-
-    private async Task<JsonElement> WaitForStateAsync(string operationId, string state)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
-            if (last.GetProperty("state").GetString() == state)
-            {
-                return last;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"Operation {operationId} did not reach {state} within {Patience.TotalSeconds} s; last seen: {last}");
-        return last;
     }
 }

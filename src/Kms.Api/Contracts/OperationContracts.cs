@@ -17,6 +17,22 @@ public sealed record OperationResponse(
     string? Error,
     DateTimeOffset CreatedAt,
     DateTimeOffset LastUpdatedAt,
-    string StatusUrl);
+    string StatusUrl,
+    RewrapProgressResponse? Progress = null);
+
+/// <summary>Item counts of a rewrap campaign; <paramref name="Total"/> and <paramref name="EtaSeconds"/> when known.</summary>
+public sealed record RewrapProgressResponse(long Done, long Skipped, long Failed, long? Total, double ItemsPerSecond, double? EtaSeconds, int Pass);
+
+/// <summary>Body of <c>POST /api/rewrap-jobs</c>.</summary>
+/// <param name="FromVersions">Versions to move off; every version but the primary when absent.</param>
+/// <param name="DisableOldVersions">Disable those versions once verification finds nothing left on them.</param>
+public sealed record RewrapJobRequest(string? KeyId, int[]? FromVersions, RewrapSourceBody? Source, bool? DisableOldVersions = null);
+
+/// <summary>Where the ciphertexts are. <c>type</c> table: <c>table</c>, <c>column</c>, optional <c>filter</c> (OData) and
+/// <c>contextColumn</c> (JSON object per item). <c>type</c> blob: <c>container</c>, optional <c>prefix</c>, <c>metadataName</c>
+/// (else the body is the ciphertext) and <c>contextColumn</c> (a metadata entry). <c>connection</c> names a configured
+/// connection (Kms:Rewrap:Connections).</summary>
+public sealed record RewrapSourceBody(string? Type, string? Connection, string? Table = null, string? Column = null, string? Filter = null,
+    string? ContextColumn = null, string? Container = null, string? Prefix = null, string? MetadataName = null);
 
 public sealed record OperationListResponse(IReadOnlyList<OperationResponse> Operations, string? ContinuationToken);

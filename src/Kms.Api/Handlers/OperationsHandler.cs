@@ -1,6 +1,8 @@
 using Kms.Api.Contracts;
 using Kms.Api.Http;
 using Kms.Core;
+using Kms.Core.Errors;
+using Kms.Core.Ports;
 using Kms.Workflows.Operations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -11,11 +13,13 @@ namespace Kms.Api.Handlers;
 public sealed class OperationsHandler
 {
     private readonly OperationsService _operations;
+    private readonly RequestBody _body;
     private readonly KmsOptions _options;
 
-    public OperationsHandler(OperationsService operations, IOptions<KmsOptions> options)
+    public OperationsHandler(OperationsService operations, RequestBody body, IOptions<KmsOptions> options)
     {
         _operations = operations;
+        _body = body;
         _options = options.Value;
     }
 
@@ -24,6 +28,21 @@ public sealed class OperationsHandler
         var started = await _operations.StartRotationAsync(DurableClients.Of(http), http.RouteValue("keyId"), cancellationToken);
         var response = ToResponse(started);
         KmsRequestContext.Of(http).SetKey(started.KeyId!);
+        http.Response.Headers.Location = response.StatusUrl;
+        return Results.Json(response, KmsJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public async Task<IResult> StartRewrapAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<RewrapJobRequest>(http.Request, cancellationToken);
+        var keyId = request.KeyId ?? throw KmsErrors.MissingField("keyId");
+        var source = request.Source ?? throw KmsErrors.MissingField("source");
+        var spec = new RewrapSourceSpec(source.Type ?? throw KmsErrors.MissingField("source.type"), source.Connection ?? throw KmsErrors.MissingField("source.connection"),
+            source.Table, source.Column, source.Filter, source.ContextColumn, source.Container, source.Prefix, source.MetadataName);
+        var started = await _operations.StartRewrapAsync(DurableClients.Of(http), keyId, request.FromVersions, spec, request.DisableOldVersions ?? false,
+            cancellationToken);
+        KmsRequestContext.Of(http).SetKey(started.KeyId!);
+        var response = ToResponse(started);
         http.Response.Headers.Location = response.StatusUrl;
         return Results.Json(response, KmsJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
@@ -61,5 +80,6 @@ public sealed class OperationsHandler
 
     private static OperationResponse ToResponse(OperationView v) =>
         new(v.OperationId, v.Type, v.KeyId, v.State, v.Step, v.Checkpoints, v.Version, v.Error, v.CreatedAt, v.LastUpdatedAt,
-            "/api/operations/" + Uri.EscapeDataString(v.OperationId));
+            "/api/operations/" + Uri.EscapeDataString(v.OperationId),
+            v.Progress is { } p ? new RewrapProgressResponse(p.Done, p.Skipped, p.Failed, p.Total, p.ItemsPerSecond, p.EtaSeconds, p.Pass) : null);
 }

@@ -30,6 +30,7 @@ public static class KmsActions
 
     // Operations (kms.operator, and kms.admin); reading them also kms.auditor.
     public const string RotateKey = "kms:RotateKey";
+    public const string Rewrap = "kms:Rewrap";
     public const string ListOperations = "kms:ListOperations";
     public const string ReadOperation = "kms:ReadOperation";
     public const string ControlOperation = "kms:ControlOperation";
@@ -59,7 +60,7 @@ public static class KmsActions
         CreateKey, ListKeys, DescribeKey, EnableKey, DisableKey, ListKeyVersions, EnableKeyVersion, DisableKeyVersion, PutAlias,
         DeleteAlias, GetKeyPolicy, PutKeyPolicy, SimulatePolicy, ManageRoleAssignments, ScheduleKeyDeletion, CancelKeyDeletion,
         SetDeletionProtection, RequestDestruction, RotateKey, Approve, ReadApprovals, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit, ListOperations, ReadOperation, ControlOperation,
+        Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit, ListOperations, ReadOperation, ControlOperation, Rewrap,
     };
 
     /// <summary>

@@ -20,7 +20,7 @@ public static class KmsRoles
             KmsActions.DeleteAlias, KmsActions.GetKeyPolicy, KmsActions.PutKeyPolicy, KmsActions.SimulatePolicy,
             KmsActions.ManageRoleAssignments, KmsActions.ScheduleKeyDeletion, KmsActions.CancelKeyDeletion,
             KmsActions.SetDeletionProtection, KmsActions.RequestDestruction, KmsActions.RotateKey, KmsActions.ReadApprovals,
-            KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation,
+            KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
         },
         [Crypto] = new(StringComparer.Ordinal)
         {
@@ -29,7 +29,7 @@ public static class KmsRoles
         },
         [Operator] = new(KeyReads, StringComparer.Ordinal)
         {
-            KmsActions.RotateKey, KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation,
+            KmsActions.RotateKey, KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
         },
         [Approver] = new(StringComparer.Ordinal) { KmsActions.Approve, KmsActions.ReadApprovals },
         [Auditor] = new(KeyReads, StringComparer.Ordinal)

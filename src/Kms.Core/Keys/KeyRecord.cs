@@ -47,3 +47,11 @@ public sealed record AliasRecord(string Name, string KeyId, DateTimeOffset Creat
 
 /// <summary>A page of results and the token for the next one (null when there is no more).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
+
+/// <summary>New version records from HSM-generated material: the one place that lays them out.</summary>
+public static class KeyVersions
+{
+    /// <summary>An enabled version <paramref name="number"/> of the key, created now, optionally tagged with the operation that made it.</summary>
+    public static KeyVersionRecord FromMaterial(string keyId, int number, Ports.GeneratedKeyMaterial material, DateTimeOffset now, string? operation = null) =>
+        new(keyId, number, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey, material.RootKeyLabel, now, now, Operation: operation);
+}

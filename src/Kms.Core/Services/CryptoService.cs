@@ -133,17 +133,8 @@ public sealed class CryptoService
         return _hsm.GenerateRandom(length);
     }
 
-    private byte[] Seal(KeyRecord key, KeyVersionRecord version, ReadOnlySpan<byte> plaintext, EncryptionContext context)
-    {
-        Span<byte> header = stackalloc byte[Ciphertext.HeaderLength];
-        Ciphertext.WriteHeader(header, Guid.Parse(key.KeyId), version.Version);
-        Span<byte> iv = stackalloc byte[Ciphertext.IvLength];
-        // 96-bit random IVs from the OS CSPRNG: unique with overwhelming probability well past the
-        // number of encryptions one version sees between rotations (NIST SP 800-38D, 8.2.2).
-        RandomNumberGenerator.Fill(iv);
-        var sealedData = _hsm.EncryptAesGcm(Ref(key, version), iv, Ciphertext.BuildAad(header, context), plaintext);
-        return Ciphertext.Assemble(header, iv, sealedData);
-    }
+    private byte[] Seal(KeyRecord key, KeyVersionRecord version, ReadOnlySpan<byte> plaintext, EncryptionContext context) =>
+        Envelope.Seal(_hsm, key, version, plaintext, context);
 
     private async Task<(byte[] Plaintext, string KeyId, int Version)> OpenAsync(ReadOnlyMemory<byte> blob, EncryptionContext context,
         KeyOperation operation, CancellationToken cancellationToken)
@@ -155,9 +146,7 @@ public sealed class CryptoService
 
         var keyId = ciphertext.KeyId.ToString("D");
         var (key, version) = await UsableVersionAsync(keyId, ciphertext.Version, operation, context, cancellationToken);
-        var aad = Ciphertext.BuildAad(ciphertext.Header.Span, context);
-        var plaintext = _hsm.DecryptAesGcm(Ref(key, version), ciphertext.Iv.Span, aad, ciphertext.EncryptedDataAndTag.Span);
-        return (plaintext, key.KeyId, version.Version);
+        return (Envelope.Open(_hsm, key, version, ciphertext, context), key.KeyId, version.Version);
     }
 
     /// <summary>
@@ -244,8 +233,7 @@ public sealed class CryptoService
         return algorithm.HashData(message);
     }
 
-    private static HsmKeyRef Ref(KeyRecord key, KeyVersionRecord version) =>
-        new(key.KeyId, version.Version, key.Spec, version.WrappedMaterial, version.RootKeyLabel);
+    private static HsmKeyRef Ref(KeyRecord key, KeyVersionRecord version) => Envelope.Ref(key, version);
 
     /// <summary>What an operation needs from a key: the action to authorize, the usage it requires, and a verb for messages.</summary>
     private sealed record KeyOperation(string Action, KeyUsage Usage, string Verb);

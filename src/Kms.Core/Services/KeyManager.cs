@@ -87,8 +87,7 @@ public sealed partial class KeyManager
         var keyId = KeyIdentifiers.NewKeyId();
         var key = new KeyRecord(keyId, command.Spec, usage, KeyState.Enabled, 1, 1, command.Description, tags, now, now,
             DeletionProtection: command.DeletionProtection);
-        var version = new KeyVersionRecord(keyId, 1, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
-            material.RootKeyLabel, now, now);
+        var version = KeyVersions.FromMaterial(keyId, 1, material, now);
         key = await _keys.CreateKeyAsync(key, version, _events.Key(KmsEventTypes.KeyCreated, key), cancellationToken);
         LogKeyCreated(keyId, KeySpecNames.ToWire(command.Spec));
 
@@ -232,8 +231,7 @@ public sealed partial class KeyManager
         var material = _hsm.GenerateKey(key.Spec);
         var now = _time.GetUtcNow();
         var number = key.LatestVersion + 1;
-        var version = new KeyVersionRecord(key.KeyId, number, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
-            material.RootKeyLabel, now, now);
+        var version = KeyVersions.FromMaterial(key.KeyId, number, material, now);
         var rotated = key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now };
         var result = await _keys.AddVersionAsync(rotated, version, _events.Rotation(rotated, key.PrimaryVersion, version), cancellationToken);
         _catalog.Invalidate(key.KeyId);

@@ -56,8 +56,7 @@ public sealed partial class KeyRotationSteps
             var material = _hsm.GenerateKey(key.Spec);
             var now = _time.GetUtcNow();
             var number = key.LatestVersion + 1;
-            var version = new KeyVersionRecord(key.KeyId, number, KeyVersionState.Enabled, material.WrappedMaterial, material.PublicKey,
-                material.RootKeyLabel, now, now, Operation: operationId);
+            var version = KeyVersions.FromMaterial(key.KeyId, number, material, now, operationId);
             var updated = key with { LatestVersion = number, UpdatedAt = now };
             await _keys.AddVersionAsync(updated, version, _events.Version(KmsEventTypes.KeyVersionCreated, updated, version, actor), cancellationToken);
             _catalog.Invalidate(key.KeyId);
@@ -134,6 +133,35 @@ public sealed partial class KeyRotationSteps
             LogRolledBack(key.KeyId, standby.Version, standby.PreviousPrimary);
             return true;
         });
+
+    /// <summary>
+    /// Disables the given versions (every version but the primary when null), never the primary; used by a rewrap
+    /// campaign once nothing is left on them. Returns the versions it disabled.
+    /// </summary>
+    public async Task<int[]> DisableVersionsAsync(string keyId, IReadOnlyCollection<int>? versions, Actor actor, CancellationToken cancellationToken)
+    {
+        var disabled = new List<int>();
+        var key = await RequireKeyAsync(keyId, cancellationToken);
+        foreach (var record in await _keys.ListVersionsAsync(key.KeyId, cancellationToken))
+        {
+            if (record.Version == key.PrimaryVersion || record.State == KeyVersionState.Disabled || (versions is not null && !versions.Contains(record.Version)))
+            {
+                continue;
+            }
+
+            await ConflictRetry.RunAsync(async () =>
+            {
+                var fresh = await _keys.GetVersionAsync(key.KeyId, record.Version, cancellationToken) ?? record;
+                var changed = fresh with { State = KeyVersionState.Disabled, StateChangedAt = _time.GetUtcNow() };
+                return await _keys.UpdateVersionAsync(changed, _events.Version(KmsEventTypes.KeyVersionDisabled, key, changed, actor), cancellationToken);
+            });
+            _hsm.Evict(key.KeyId, record.Version);
+            disabled.Add(record.Version);
+        }
+
+        _catalog.Invalidate(key.KeyId);
+        return [.. disabled];
+    }
 
     private async Task<KeyRecord> RequireKeyAsync(string keyId, CancellationToken cancellationToken) =>
         await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);

@@ -28,7 +28,7 @@ public sealed class KeyVersionProbe : IKeyVersionProbe
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(version);
-        var reference = new HsmKeyRef(key.KeyId, version.Version, key.Spec, version.WrappedMaterial, version.RootKeyLabel);
+        var reference = Envelope.Ref(key, version);
         // Random probe data: nothing a caller sent, nothing worth keeping.
         var sample = RandomNumberGenerator.GetBytes(32);
         return key.Usage switch

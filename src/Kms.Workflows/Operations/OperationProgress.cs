@@ -4,7 +4,9 @@ namespace Kms.Workflows.Operations;
 /// An operation's custom status: the step it is on, the checkpoints it has passed and the last error. Written by the
 /// orchestrator at each step; it is in the orchestration history, so it never holds key material or data.
 /// </summary>
-public sealed record OperationProgress(string Step, IReadOnlyList<string> Checkpoints, int? Version = null, string? Error = null)
+/// <param name="Progress">Item counts of a rewrap campaign; null for other operations.</param>
+public sealed record OperationProgress(string Step, IReadOnlyList<string> Checkpoints, int? Version = null, string? Error = null,
+    Rewrap.RewrapProgress? Progress = null)
 {
     public OperationProgress Next(string step) => this with { Step = step };
 

@@ -3,6 +3,7 @@ using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
 using Kms.Core.Services;
+using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -21,14 +22,16 @@ public sealed record OperationView(
     int? Version,
     string? Error,
     DateTimeOffset CreatedAt,
-    DateTimeOffset LastUpdatedAt);
+    DateTimeOffset LastUpdatedAt,
+    RewrapProgress? Progress = null);
 
 /// <summary>Operation kinds and their instance-id prefixes.</summary>
 public static class OperationTypes
 {
     public const string Rotation = "rotation";
+    public const string Rewrap = "rewrap";
 
-    public static IReadOnlyList<string> All { get; } = [Rotation];
+    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap];
 }
 
 /// <summary>
@@ -40,12 +43,16 @@ public sealed class OperationsService
 {
     private readonly IKeyStore _keys;
     private readonly IAccessGuard _access;
+    private readonly IRewrapSources _sources;
+    private readonly Rewrapper _rewrapper;
     private readonly TimeProvider _time;
 
-    public OperationsService(IKeyStore keys, IAccessGuard access, TimeProvider time)
+    public OperationsService(IKeyStore keys, IAccessGuard access, IRewrapSources sources, Rewrapper rewrapper, TimeProvider time)
     {
         _keys = keys;
         _access = access;
+        _sources = sources;
+        _rewrapper = rewrapper;
         _time = time;
     }
 
@@ -60,25 +67,30 @@ public sealed class OperationsService
             throw KmsErrors.KeyPendingDeletion(key.KeyId);
         }
 
-        var prefix = $"{OperationTypes.Rotation}-{key.KeyId}-";
-        var id = prefix + $"{_time.GetUtcNow():yyyyMMddTHHmmssfff}-{Guid.NewGuid().ToString("N")[..8]}";
-        await CallAsync(async () =>
-        {
-            var running = client.GetAllInstancesAsync(new OrchestrationQuery
-            {
-                InstanceIdPrefix = prefix,
-                Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
-                PageSize = 1,
-            });
-            await foreach (var other in running.WithCancellation(cancellationToken))
-            {
-                throw KmsErrors.OperationConflict($"Rotation '{other.InstanceId}' of key '{key.KeyId}' is still in progress.");
-            }
-
-            return await client.ScheduleNewOrchestrationInstanceAsync(nameof(RotationOrchestrator),
-                new RotationInput(key.KeyId, _access.Principal, _access.RequestId), new StartOrchestrationOptions { InstanceId = id }, cancellationToken);
-        });
+        var id = await StartAsync(client, OperationTypes.Rotation, key.KeyId, nameof(RotationOrchestrator),
+            new RotationInput(key.KeyId, _access.Principal, _access.RequestId), cancellationToken);
         return new OperationView(id, OperationTypes.Rotation, key.KeyId, "PENDING", RotationSteps.CreateVersion, [], null, null, _time.GetUtcNow(),
+            _time.GetUtcNow());
+    }
+
+    /// <summary>Starts a rewrap campaign of the key's items in <paramref name="source"/>; one campaign per key at a time.</summary>
+    public async Task<OperationView> StartRewrapAsync(DurableTaskClient client, string keyId, int[]? fromVersions, RewrapSourceSpec source,
+        bool disableOldVersions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
+        await _access.DemandAsync(KmsActions.Rewrap, key.KeyId, null, cancellationToken);
+        _sources.Validate(source);
+        await _rewrapper.TargetAsync(key.KeyId, cancellationToken);
+        if (fromVersions is { Length: > 0 } && fromVersions.Any(v => v < 1 || v > key.LatestVersion || v == key.PrimaryVersion))
+        {
+            throw KmsErrors.Validation($"'fromVersions' must name existing versions other than the primary ({key.PrimaryVersion}).");
+        }
+
+        var input = new RewrapInput(key.KeyId, fromVersions is { Length: > 0 } ? fromVersions : null, source, disableOldVersions, _access.Principal,
+            _access.RequestId);
+        var id = await StartAsync(client, OperationTypes.Rewrap, key.KeyId, nameof(RewrapOrchestrator), new RewrapRun(input), cancellationToken);
+        return new OperationView(id, OperationTypes.Rewrap, key.KeyId, "PENDING", RewrapOrchestrator.Counting, [], null, null, _time.GetUtcNow(),
             _time.GetUtcNow());
     }
 
@@ -141,6 +153,30 @@ public sealed class OperationsService
             [OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Suspended], "canceled only before it ends",
             (c, id) => c.TerminateInstanceAsync(id, $"canceled by {_access.Principal}", cancellationToken), cancellationToken);
 
+    /// <summary>Schedules the orchestration unless one of the same type for the key is still in progress.</summary>
+    private async Task<string> StartAsync(DurableTaskClient client, string type, string keyId, string orchestrator, object input,
+        CancellationToken cancellationToken)
+    {
+        var prefix = $"{type}-{keyId}-";
+        var id = prefix + $"{_time.GetUtcNow():yyyyMMddTHHmmssfff}-{Guid.NewGuid().ToString("N")[..8]}";
+        return await CallAsync(async () =>
+        {
+            var running = client.GetAllInstancesAsync(new OrchestrationQuery
+            {
+                InstanceIdPrefix = prefix,
+                Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
+                PageSize = 1,
+            });
+            await foreach (var other in running.WithCancellation(cancellationToken))
+            {
+                throw KmsErrors.OperationConflict($"Operation '{other.InstanceId}' of key '{keyId}' is still in progress.");
+            }
+
+            return await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions { InstanceId = id },
+                cancellationToken);
+        });
+    }
+
     private async Task<OperationView> ControlAsync(DurableTaskClient client, string operationId, OrchestrationRuntimeStatus[] allowed, string rule,
         Func<DurableTaskClient, string, Task> control, CancellationToken cancellationToken)
     {
@@ -188,7 +224,7 @@ public sealed class OperationsService
 
         var error = metadata.FailureDetails?.ErrorMessage ?? progress?.Error;
         return new OperationView(metadata.InstanceId, type, keyId, StateName(metadata.RuntimeStatus), progress?.Step, progress?.Checkpoints ?? [],
-            progress?.Version, error, metadata.CreatedAt, metadata.LastUpdatedAt);
+            progress?.Version, error, metadata.CreatedAt, metadata.LastUpdatedAt, progress?.Progress);
     }
 
     /// <summary>The type and key named by an instance id of ours; null for any other instance.</summary>
