@@ -123,6 +123,44 @@ public sealed class RewrapCrashTests(ITestOutputHelper output)
         }
 
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {Items} entities are wrong, e.g.{Environment.NewLine}{string.Join(Environment.NewLine, wrong.Take(10))}");
+
+        // Nothing of the data ever reached the orchestration engine: no plaintext in its history or instance tables.
+        var scanned = await ScanTaskHubForAsync($"{host.TablePrefix}hub", plaintexts.Values.ToHashSet(StringComparer.Ordinal), keyId);
+        output.WriteLine($"scanned {scanned} task hub rows for the {Items:N0} plaintexts: none found");
+    }
+
+    /// <summary>Reads every row of the task hub's History and Instances tables; fails on any value that contains a plaintext.</summary>
+    /// <param name="expected">A value the history must hold (the key id is in every input): proves the scan reads where inputs are kept.</param>
+    private static async Task<int> ScanTaskHubForAsync(string hub, HashSet<string> plaintexts, string expected)
+    {
+        var sawExpected = false;
+        var service = new TableServiceClient(LocalStack.Require("Kms:Storage:ConnectionString"));
+        var width = plaintexts.First().Length;
+        var rows = 0;
+        foreach (var name in new[] { hub + "History", hub + "Instances" })
+        {
+            await foreach (var row in service.GetTableClient(name).QueryAsync<TableEntity>())
+            {
+                rows++;
+                foreach (var (property, value) in row)
+                {
+                    var text = value switch
+                    {
+                        string str => str,
+                        byte[] bytes => Convert.ToBase64String(bytes) + System.Text.Encoding.UTF8.GetString(bytes),
+                        _ => null,
+                    };
+                    sawExpected |= text?.Contains(expected, StringComparison.Ordinal) == true;
+                    for (var i = 0; text is not null && i + width <= text.Length; i++)
+                    {
+                        Assert.False(plaintexts.Contains(text.Substring(i, width)), $"A plaintext is in {name} row {row.PartitionKey}/{row.RowKey}, property {property}.");
+                    }
+                }
+            }
+        }
+
+        Assert.True(rows > 0 && sawExpected, $"The task hub {hub} ({rows} rows) never mentions the key: the scan looked in the wrong place.");
+        return rows;
     }
 
     private static string RowKey(int i) => i.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
