@@ -122,6 +122,62 @@ public sealed class RewrapTests(KmsHostFixture host)
         await container.DeleteAsync();
     }
 
+    [Fact]
+    public async Task PauseThenResume_StopsTheCampaignBetweenPages_AndItFinishesAfterwards()
+    {
+        const int count = 3000;
+        var keyId = await host.CreateKeyAsync("AES_256");
+        var table = new TableServiceClient(Connection).GetTableClient(LocalStack.UniqueName("rwp"));
+        await table.CreateAsync();
+        for (var batch = 0; batch < count / 1000; batch++)
+        {
+            var items = await EncryptManyAsync(keyId, 1000, null);
+            foreach (var chunk in items.Select((item, i) => new TableEntity($"p{batch}", $"r{i:D4}") { ["Secret"] = item.Ciphertext }).Chunk(100))
+            {
+                await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)));
+            }
+        }
+
+        await host.PostOkAsync($"/api/keys/{keyId}/rotate", new { });
+        var operationId = (await host.PostOkAsync("/api/rewrap-jobs", new
+        {
+            keyId,
+            source = new { type = "table", connection = "local", table = table.Name, column = "Secret" },
+        })).GetProperty("operationId").GetString()!;
+
+        // Pause once some pages are done.
+        for (var started = DateTime.UtcNow; ; await Task.Delay(50))
+        {
+            var now = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+            if (now.TryGetProperty("progress", out var p) && p.GetProperty("done").GetInt64() > 0)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(60), $"No progress: {now}");
+        }
+
+        await host.PostOkAsync($"/api/operations/{operationId}/pause", new { });
+        var paused = await host.WaitForOperationAsync(operationId, "PAUSED");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var stillPaused = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+        Assert.Equal("PAUSED", stillPaused.GetProperty("state").GetString());
+        var doneWhilePaused = stillPaused.GetProperty("progress").GetProperty("done").GetInt64();
+        Assert.True(doneWhilePaused < count, $"The campaign finished before it could be paused: {stillPaused}");
+        using (var again = await host.Client.PostAsync($"/api/operations/{operationId}/pause", null))
+        {
+            await Problems.AssertProblemAsync(again, 409, KmsErrorCodes.OperationConflict);
+        }
+
+        await host.PostOkAsync($"/api/operations/{operationId}/resume", new { });
+        var done = await host.WaitForOperationAsync(operationId, "COMPLETED");
+
+        var progress = done.GetProperty("progress");
+        Assert.Equal(count, progress.GetProperty("done").GetInt64() + progress.GetProperty("skipped").GetInt64());
+        Assert.True(paused.GetProperty("progress").GetProperty("done").GetInt64() <= doneWhilePaused);
+        await table.DeleteAsync();
+    }
+
     [Theory]
     [InlineData("""{"source":{"type":"table","connection":"local","table":"t","column":"c"}}""", KmsErrorCodes.ValidationFailed)]
     [InlineData("""{"keyId":"KEY","source":{"type":"table","connection":"nowhere","table":"t","column":"c"}}""", KmsErrorCodes.ValidationFailed)]
