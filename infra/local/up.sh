@@ -92,8 +92,12 @@ base_url="http://127.0.0.1:$KMS_PORT"
 export Kms__Events__Enabled="${Kms__Events__Enabled:-true}"
 export Kms__LocalEventGrid__Enabled="${Kms__LocalEventGrid__Enabled:-$Kms__Events__Enabled}"
 if [[ -z "${Kms__Events__TopicKey:-}" ]]; then
-    kms_ensure_openssl
-    Kms__Events__TopicKey="$(openssl rand -hex 24)"
+    if [[ -n "${Kms__LocalEventGrid__AccessKey:-}" ]]; then
+        Kms__Events__TopicKey="$Kms__LocalEventGrid__AccessKey"
+    else
+        kms_ensure_openssl
+        Kms__Events__TopicKey="$(openssl rand -hex 24)"
+    fi
 fi
 export Kms__Events__TopicKey
 export Kms__LocalEventGrid__AccessKey="${Kms__LocalEventGrid__AccessKey:-$Kms__Events__TopicKey}"
