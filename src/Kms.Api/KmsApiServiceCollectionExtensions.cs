@@ -46,6 +46,7 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<Rewrapper>();
         services.AddSingleton<Kms.Workflows.Rewrap.RewrapSteps>();
         services.AddSingleton<OperationsService>();
+        services.AddSingleton<Kms.Workflows.Rotation.RotationScheduler>();
         services.AddSingleton<OperationsHandler>();
         services.AddSingleton<AccessControl>();
         services.AddSingleton<IAccessGuard, RequestAccessGuard>();

@@ -166,6 +166,11 @@ public sealed class KmsHttpFunctions
         [DurableClient] DurableTaskClient client) =>
         WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRotation), (nameof(keyId), keyId));
 
+    [Function(nameof(SetRotationPolicy))]
+    public Task<IResult> SetRotationPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "keys/{keyId}/rotation-policy")] HttpRequest req,
+        string keyId) =>
+        req.HttpContext.InvokeKmsRouteAsync(nameof(SetRotationPolicy), (nameof(keyId), keyId));
+
     [Function(nameof(StartRewrap))]
     public Task<IResult> StartRewrap([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rewrap-jobs")] HttpRequest req,
         [DurableClient] DurableTaskClient client) =>

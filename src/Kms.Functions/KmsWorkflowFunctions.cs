@@ -3,6 +3,7 @@ using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace Kms.Functions;
 
@@ -11,8 +12,14 @@ namespace Kms.Functions;
 /// engine registers (<see cref="Kms.Workflows.KmsWorkflows"/>); function names equal the class names, and a test
 /// proves functions.metadata declares every one.
 /// </summary>
-public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap)
+public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, RotationScheduler scheduler)
 {
+    /// <summary>Starts the staged rotations that are due, every minute (each runs once: see <see cref="RotationScheduler"/>).</summary>
+    [Function("StartDueRotations")]
+    public Task StartDueRotations([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client,
+        FunctionContext context) =>
+        scheduler.StartDueRotationsAsync(client, context.CancellationToken);
+
     [Function(nameof(RotationOrchestrator))]
     public static Task<RotationOutput> Rotation([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new RotationOrchestrator().RunAsync(context, context.GetInput<RotationInput>()

@@ -55,6 +55,14 @@ public static class KmsLocalHostApp
         builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
         builder.Services.AddLocalEventGrid(kms);
         builder.Services.AddLocalWorkflowEngine(kms, KmsWorkflows.Register);
+        if (kms.GetValue("Workflows:Enabled", true))
+        {
+            // Due rotations are started by a scan every Kms:Workflows:RotationScanInterval (the Functions app: a timer trigger).
+            var interval = kms.GetValue("Workflows:RotationScanInterval", TimeSpan.FromMinutes(1));
+            builder.Services.AddHostedService(sp => new RotationSchedulerService(sp.GetRequiredService<Kms.Workflows.Rotation.RotationScheduler>(),
+                sp.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>(), interval,
+                sp.GetRequiredService<ILogger<RotationSchedulerService>>()));
+        }
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);

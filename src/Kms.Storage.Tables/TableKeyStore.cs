@@ -29,6 +29,8 @@ namespace Kms.Storage.Tables;
 //     DeletionProtection Boolean  true while deletion cannot be scheduled
 //     DeletionDate    DateTime (UTC) when the key is to be destroyed; absent unless State is "PendingDeletion"
 //                     Rows written before these two existed lack both and read as false and null.
+//     RotationPeriodDays Int32  automatic rotation period; absent when the key rotates only on request
+//     NextRotationAt  DateTime (UTC) when the scheduler starts the next staged rotation; present with the period
 //   RowKey "policy"       the key's policy (StoredKeyPolicy), absent when it has none; see TableKeyPolicyStore.
 //   RowKey "v" + version zero-padded to 10 digits ("v0000000001"), one row per KeyVersionRecord; the padding
 //   makes a partition query return versions oldest first. Version queries select RowKey ge "v" and lt "w", and

@@ -149,6 +149,7 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
         {
             case "GetKey": return new(() => Get($"/api/keys/{key}"), key);
             case "StartRotation": return new(() => Post($"/api/keys/{key}/rotations", new { }), key);
+            case "SetRotationPolicy": return new(() => Put($"/api/keys/{key}/rotation-policy", new { rotationPeriodDays = 90 }), key);
             case "StartRewrap":
             {
                 await host.PostOkAsync($"/api/keys/{key}/rotate", new { });

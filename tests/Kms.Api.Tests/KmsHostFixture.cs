@@ -92,6 +92,7 @@ public sealed class KmsHostFixture : IAsyncLifetime
             builder.Configuration["Kms:Storage:TablePrefix"] = TablePrefix;
             builder.Configuration["Kms:Auth:Mode"] = KmsAuthOptions.DevMode;
             builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = _keyFile;
+            builder.Configuration["Kms:Workflows:RotationScanInterval"] = "00:00:01";
             builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
             builder.Services.AddSingleton<IKeyVersionProbe>(sp =>

@@ -110,4 +110,62 @@ public sealed class OperationsTests(KmsHostFixture host)
         using var unknown = await host.Client.PostAsync($"/api/keys/{Guid.NewGuid()}/rotations", null);
         await Problems.AssertProblemAsync(unknown, 404, KmsErrorCodes.KeyNotFound);
     }
+
+    [Fact]
+    public async Task RotationPolicy_WhenDue_TheSchedulerRotatesOnce_AndTheNextRotationMovesAPeriodOn()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        using (var put = await host.Client.PutAsJsonAsync($"/api/keys/{keyId}/rotation-policy", new { rotationPeriodDays = 30 }))
+        {
+            var key = await put.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(put.IsSuccessStatusCode, key.ToString());
+            Assert.Equal(30, key.GetProperty("rotationPeriodDays").GetInt32());
+            Assert.InRange(key.GetProperty("nextRotationAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31));
+        }
+
+        // Make it due now: move the stored due time into the past, as a month passing would.
+        var due = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var keys = new Azure.Data.Tables.TableClient(Kms.Testing.LocalStack.Require("Kms:Storage:ConnectionString"), host.TablePrefix + "keys");
+        await keys.UpdateEntityAsync(new Azure.Data.Tables.TableEntity(keyId, "key") { ["NextRotationAt"] = due }, Azure.ETag.All,
+            Azure.Data.Tables.TableUpdateMode.Merge);
+        var operationId = Kms.Workflows.Rotation.RotationScheduler.OperationId(keyId, due);
+
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        JsonElement operation = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await host.Client.GetAsync($"/api/operations/{operationId}");
+            if (response.IsSuccessStatusCode)
+            {
+                operation = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (operation.GetProperty("state").GetString() == "COMPLETED")
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal("COMPLETED", operation.GetProperty("state").GetString());
+        var rotated = await host.Client.GetFromJsonAsync<JsonElement>($"/api/keys/{keyId}");
+        Assert.Equal(2, rotated.GetProperty("primaryVersion").GetInt32());
+        Assert.InRange(rotated.GetProperty("nextRotationAt").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31));
+        // Later scans (every second here) find nothing due: one rotation, not one per scan.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var all = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations?type=rotation&keyId={keyId}");
+        Assert.Single(all.GetProperty("operations").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3651)]
+    public async Task RotationPolicy_OutOfRange_Is400(int days)
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+
+        using var response = await host.Client.PutAsJsonAsync($"/api/keys/{keyId}/rotation-policy", new { rotationPeriodDays = days });
+
+        await Problems.AssertProblemAsync(response, 400, KmsErrorCodes.ValidationFailed);
+    }
 }

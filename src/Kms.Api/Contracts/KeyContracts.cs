@@ -24,7 +24,12 @@ public sealed record KeyResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     bool DeletionProtection,
-    DateTimeOffset? DeletionDate);
+    DateTimeOffset? DeletionDate,
+    int? RotationPeriodDays = null,
+    DateTimeOffset? NextRotationAt = null);
+
+/// <summary>Body of <c>PUT /api/keys/{keyId}/rotation-policy</c>: a period of 1 to 3650 days, or null (or absent) for none.</summary>
+public sealed record RotationPolicyRequest(int? RotationPeriodDays = null);
 
 public sealed record KeyListResponse(IReadOnlyList<KeyResponse> Keys, string? ContinuationToken);
 

@@ -8,7 +8,8 @@ internal static class Mapping
 {
     public static KeyResponse ToResponse(this KeyRecord key, IReadOnlyList<string>? aliases = null) =>
         new(key.KeyId, KeySpecNames.ToWire(key.Spec), KeyUsageNames.ToWire(key.Usage), ToWire(key.State), key.PrimaryVersion,
-            key.LatestVersion, key.Description, key.Tags, aliases, key.CreatedAt, key.UpdatedAt, key.DeletionProtection, key.DeletionDate);
+            key.LatestVersion, key.Description, key.Tags, aliases, key.CreatedAt, key.UpdatedAt, key.DeletionProtection, key.DeletionDate,
+            key.RotationPeriodDays, key.NextRotationAt);
 
     public static KeyResponse ToResponse(this KeyDescription description) => description.Key.ToResponse(description.Aliases);
 

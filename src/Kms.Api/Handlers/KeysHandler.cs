@@ -94,6 +94,12 @@ public sealed class KeysHandler
         return KeyResult(http, await _keys.SetDeletionProtectionAsync(http.RouteValue("keyId"), enabled, cancellationToken));
     }
 
+    public async Task<IResult> SetRotationPolicyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<RotationPolicyRequest>(http.Request, cancellationToken);
+        return KeyResult(http, await _keys.SetRotationPeriodAsync(http.RouteValue("keyId"), request.RotationPeriodDays, cancellationToken));
+    }
+
     private static IResult KeyResult(HttpContext http, KeyRecord key)
     {
         KmsRequestContext.Of(http).SetKey(key.KeyId);

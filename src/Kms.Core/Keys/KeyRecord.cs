@@ -7,6 +7,8 @@ namespace Kms.Core;
 /// <param name="ETag">Opaque concurrency token of the stored row; updates are conditional on it.</param>
 /// <param name="DeletionProtection">When set, deletion cannot be scheduled until an admin clears it.</param>
 /// <param name="DeletionDate">When the key is to be destroyed; set only while <see cref="KeyState.PendingDeletion"/>.</param>
+/// <param name="RotationPeriodDays">Rotate automatically every so many days; null: only when asked.</param>
+/// <param name="NextRotationAt">When the scheduler starts the next staged rotation; set with the period.</param>
 public sealed record KeyRecord(
     string KeyId,
     KeySpec Spec,
@@ -20,7 +22,13 @@ public sealed record KeyRecord(
     DateTimeOffset UpdatedAt,
     string? ETag = null,
     bool DeletionProtection = false,
-    DateTimeOffset? DeletionDate = null);
+    DateTimeOffset? DeletionDate = null,
+    int? RotationPeriodDays = null,
+    DateTimeOffset? NextRotationAt = null)
+{
+    /// <summary>The key after a rotation at <paramref name="now"/>: the next one is a period later (unchanged without a period).</summary>
+    public KeyRecord RotatedAt(DateTimeOffset now) => RotationPeriodDays is { } days ? this with { NextRotationAt = now.AddDays(days) } : this;
+}
 
 /// <summary>
 /// One version of a key. The material is immutable: generated in the HSM and stored only wrapped under

@@ -219,6 +219,35 @@ public sealed partial class KeyManager
             return updated;
         });
 
+    public const int MaxRotationPeriodDays = 3650;
+
+    /// <summary>
+    /// Sets the automatic rotation period (1 to 3650 days; null turns it off). The first scheduled rotation is one
+    /// period from now; every rotation, scheduled or not, moves the next one a period after it.
+    /// </summary>
+    public Task<KeyRecord> SetRotationPeriodAsync(string keyId, int? days, CancellationToken cancellationToken)
+    {
+        if (days is < 1 or > MaxRotationPeriodDays)
+        {
+            throw KmsErrors.Validation($"'rotationPeriodDays' must be between 1 and {MaxRotationPeriodDays}, or null to stop automatic rotation.");
+        }
+
+        return ConflictRetry.RunAsync(async () =>
+        {
+            var key = await RequireKeyAsync(keyId, KmsActions.RotateKey, cancellationToken);
+            if (key.RotationPeriodDays == days)
+            {
+                return key;
+            }
+
+            var now = _time.GetUtcNow();
+            var updated = await _keys.UpdateKeyAsync(
+                key with { RotationPeriodDays = days, NextRotationAt = days is { } d ? now.AddDays(d) : null, UpdatedAt = now }, cancellationToken);
+            _catalog.Invalidate(key.KeyId);
+            return updated;
+        });
+    }
+
     /// <summary>Creates a new version in the HSM and makes it primary; a concurrent rotation loses with ConcurrentModification.</summary>
     public async Task<(KeyRecord Key, KeyVersionRecord Version)> RotateAsync(string keyId, CancellationToken cancellationToken)
     {
@@ -232,7 +261,7 @@ public sealed partial class KeyManager
         var now = _time.GetUtcNow();
         var number = key.LatestVersion + 1;
         var version = KeyVersions.FromMaterial(key.KeyId, number, material, now);
-        var rotated = key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now };
+        var rotated = (key with { PrimaryVersion = number, LatestVersion = number, UpdatedAt = now }).RotatedAt(now);
         var result = await _keys.AddVersionAsync(rotated, version, _events.Rotation(rotated, key.PrimaryVersion, version), cancellationToken);
         _catalog.Invalidate(key.KeyId);
         LogKeyRotated(key.KeyId, number);

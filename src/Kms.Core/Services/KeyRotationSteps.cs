@@ -101,7 +101,8 @@ public sealed partial class KeyRotationSteps
                     $"The primary version of key '{key.KeyId}' changed to {key.PrimaryVersion} during the rotation; version {standby.Version} was not promoted.");
             }
 
-            var promoted = key with { PrimaryVersion = standby.Version, UpdatedAt = _time.GetUtcNow() };
+            var now = _time.GetUtcNow();
+            var promoted = (key with { PrimaryVersion = standby.Version, UpdatedAt = now }).RotatedAt(now);
             await _keys.UpdateKeyAsync(promoted, _events.Rotated(promoted, standby.PreviousPrimary, actor), cancellationToken);
             _catalog.Invalidate(key.KeyId);
             LogPromoted(key.KeyId, standby.Version);

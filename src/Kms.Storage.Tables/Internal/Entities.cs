@@ -39,6 +39,8 @@ internal static partial class Entities
     public const string KeyId = nameof(KeyId);
     public const string DeletionProtection = nameof(DeletionProtection);
     public const string DeletionDate = nameof(DeletionDate);
+    public const string RotationPeriodDays = nameof(RotationPeriodDays);
+    public const string NextRotationAt = nameof(NextRotationAt);
 
     /// <summary>"v" and the version zero-padded to 10 digits (int.MaxValue has 10), e.g. v0000000001.</summary>
     public static string VersionRowKey(int version) =>
@@ -83,6 +85,12 @@ internal static partial class Entities
             entity[DeletionDate] = deletionDate;
         }
 
+        if (key.RotationPeriodDays is { } period)
+        {
+            entity[RotationPeriodDays] = period;
+            entity[NextRotationAt] = key.NextRotationAt;
+        }
+
         return entity;
     }
 
@@ -113,7 +121,9 @@ internal static partial class Entities
             entity.ETag.ToString(),
             // Rows written before deletion scheduling existed have neither property: unprotected, not scheduled.
             entity.GetBoolean(DeletionProtection) ?? false,
-            entity.GetDateTimeOffset(DeletionDate));
+            entity.GetDateTimeOffset(DeletionDate),
+            entity.GetInt32(RotationPeriodDays),
+            entity.GetDateTimeOffset(NextRotationAt));
     }
 
     public static TableEntity ToEntity(KeyVersionRecord version)

@@ -110,6 +110,30 @@ public sealed class KeyRotationStepsTests
         Assert.Contains("canary probe failed", failed.Data, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RotationPeriod_SetsTheNextRotation_AndEveryRotationMovesItAPeriodOn()
+    {
+        var f = new ServiceFixture();
+        var keyId = await f.CreateKeyAsync(KeySpec.Aes256);
+        var steps = Steps(f);
+
+        var withPolicy = await f.Keys.SetRotationPeriodAsync(keyId, 30, None);
+        Assert.Equal(f.Time.GetUtcNow().AddDays(30), withPolicy.NextRotationAt);
+
+        f.Time.Advance(TimeSpan.FromDays(31));
+        var standby = await steps.CreateStandbyAsync(keyId, "op", Operator, None);
+        await steps.PromoteAsync(keyId, standby, Operator, None);
+        Assert.Equal(f.Time.GetUtcNow().AddDays(30), (await f.Store.GetKeyAsync(keyId, None))!.NextRotationAt);
+
+        f.Time.Advance(TimeSpan.FromDays(2));
+        await f.Keys.RotateAsync(keyId, None);
+        Assert.Equal(f.Time.GetUtcNow().AddDays(30), (await f.Store.GetKeyAsync(keyId, None))!.NextRotationAt);
+
+        var off = await f.Keys.SetRotationPeriodAsync(keyId, null, None);
+        Assert.Null(off.RotationPeriodDays);
+        Assert.Null(off.NextRotationAt);
+    }
+
     private static KeyRotationSteps Steps(ServiceFixture f) =>
         new(f.Store, f.Hsm, new KeyVersionProbe(f.Hsm), f.Catalog, f.Events, f.Time, NullLogger<KeyRotationSteps>.Instance);
 }
