@@ -276,23 +276,24 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
             }
         }
 
-        _ = Task.Delay(_options.AuditLinger, _time, _stopping).ContinueWith(_ =>
+        EnqueueLater(partition, _options.AuditLinger, () =>
         {
             lock (_gate)
             {
                 _lingering.Remove(partition);
             }
+        });
+    }
 
+    private void ScheduleRetry(OutboxPartition partition, TimeSpan delay) => EnqueueLater(partition, delay, null);
+
+    /// <summary>Queues the partition after <paramref name="delay"/> (unless the service stops first), running <paramref name="before"/> first.</summary>
+    private void EnqueueLater(OutboxPartition partition, TimeSpan delay, Action? before) =>
+        _ = Task.Delay(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, _time, _stopping).ContinueWith(_ =>
+        {
+            before?.Invoke();
             Enqueue(partition);
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-    }
-
-    private void ScheduleRetry(OutboxPartition partition, TimeSpan delay)
-    {
-        var stopping = _stopping;
-        _ = Task.Delay(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, _time, stopping)
-            .ContinueWith(_ => Enqueue(partition), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-    }
 
     private async Task WorkAsync(CancellationToken stoppingToken)
     {

@@ -21,34 +21,29 @@ public sealed class ChangeEvents
         _time = time;
     }
 
-    public IReadOnlyList<KmsEvent> Key(string type, KeyRecord key, Actor? actor = null)
-    {
-        if (!_enabled)
-        {
-            return [];
-        }
+    public IReadOnlyList<KmsEvent> Key(string type, KeyRecord key, Actor? actor = null) =>
+        One(actor, (principal, request, now) => KmsEventFactory.ForKey(type, key, principal, request, now));
 
-        var (principal, request) = Who(actor);
-        return [KmsEventFactory.ForKey(type, key, principal, request, _time.GetUtcNow())];
-    }
-
-    public IReadOnlyList<KmsEvent> Version(string type, KeyRecord key, KeyVersionRecord version, Actor? actor = null)
-    {
-        if (!_enabled)
-        {
-            return [];
-        }
-
-        var (principal, request) = Who(actor);
-        return [KmsEventFactory.ForVersion(type, key, version, principal, request, _time.GetUtcNow())];
-    }
+    public IReadOnlyList<KmsEvent> Version(string type, KeyRecord key, KeyVersionRecord version, Actor? actor = null) =>
+        One(actor, (principal, request, now) => KmsEventFactory.ForVersion(type, key, version, principal, request, now));
 
     /// <summary>A rotation: the new version exists (KeyVersionCreated), then it is primary (KeyRotated).</summary>
     public IReadOnlyList<KmsEvent> Rotation(KeyRecord rotatedKey, int previousPrimary, KeyVersionRecord newVersion) =>
         [.. Version(KmsEventTypes.KeyVersionCreated, rotatedKey, newVersion), .. Rotated(rotatedKey, previousPrimary)];
 
     /// <summary>The primary version moved (KeyRotated).</summary>
-    public IReadOnlyList<KmsEvent> Rotated(KeyRecord rotatedKey, int previousPrimary, Actor? actor = null)
+    public IReadOnlyList<KmsEvent> Rotated(KeyRecord rotatedKey, int previousPrimary, Actor? actor = null) =>
+        One(actor, (principal, request, now) => KmsEventFactory.KeyRotated(rotatedKey, previousPrimary, principal, request, now));
+
+    /// <summary>A rotation was abandoned and rolled back: the version it made is disabled, the primary is unchanged.</summary>
+    public IReadOnlyList<KmsEvent> RotationFailed(KeyRecord key, KeyVersionRecord version, string reason, Actor actor) =>
+        One(actor, (principal, request, now) => KmsEventFactory.RotationFailed(key, version, reason, principal, request, now));
+
+    public IReadOnlyList<KmsEvent> Policy(string keyId, string document) =>
+        One(null, (principal, request, now) => KmsEventFactory.PolicyChanged(keyId, document, principal, request, now));
+
+    /// <summary>The event made by <paramref name="create"/> for the actor (or the current caller), now; none when events are off.</summary>
+    private IReadOnlyList<KmsEvent> One(Actor? actor, Func<string, string?, DateTimeOffset, KmsEvent> create)
     {
         if (!_enabled)
         {
@@ -56,22 +51,7 @@ public sealed class ChangeEvents
         }
 
         var (principal, request) = Who(actor);
-        return [KmsEventFactory.KeyRotated(rotatedKey, previousPrimary, principal, request, _time.GetUtcNow())];
-    }
-
-    /// <summary>A rotation was abandoned and rolled back: the version it made is disabled, the primary is unchanged.</summary>
-    public IReadOnlyList<KmsEvent> RotationFailed(KeyRecord key, KeyVersionRecord version, string reason, Actor actor) =>
-        _enabled ? [KmsEventFactory.RotationFailed(key, version, reason, actor.Principal, actor.RequestId, _time.GetUtcNow())] : [];
-
-    public IReadOnlyList<KmsEvent> Policy(string keyId, string document)
-    {
-        if (!_enabled)
-        {
-            return [];
-        }
-
-        var (principal, request) = Who(null);
-        return [KmsEventFactory.PolicyChanged(keyId, document, principal, request, _time.GetUtcNow())];
+        return [create(principal, request, _time.GetUtcNow())];
     }
 
     private (string Principal, string? RequestId) Who(Actor? actor) =>

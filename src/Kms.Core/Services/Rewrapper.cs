@@ -63,10 +63,14 @@ public sealed class Rewrapper
     }
 
     /// <summary>Where the item stands: which version holds it, and whether the campaign should move it.</summary>
-    public static RewrapOutcome Classify(RewrapTarget target, ReadOnlyMemory<byte> blob, IReadOnlySet<int>? fromVersions, out int? version)
+    public static RewrapOutcome Classify(RewrapTarget target, ReadOnlyMemory<byte> blob, IReadOnlySet<int>? fromVersions, out int? version) =>
+        Classify(target, blob, fromVersions, out version, out _);
+
+    private static RewrapOutcome Classify(RewrapTarget target, ReadOnlyMemory<byte> blob, IReadOnlySet<int>? fromVersions, out int? version,
+        out Ciphertext ciphertext)
     {
         version = null;
-        if (!Ciphertext.TryParse(blob, out var ciphertext))
+        if (!Ciphertext.TryParse(blob, out ciphertext))
         {
             return RewrapOutcome.Failed;
         }
@@ -88,7 +92,7 @@ public sealed class Rewrapper
     public RewrapItemResult Rewrap(RewrapTarget target, ReadOnlyMemory<byte> blob, EncryptionContext context, IReadOnlySet<int>? fromVersions)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var outcome = Classify(target, blob, fromVersions, out var number);
+        var outcome = Classify(target, blob, fromVersions, out var number, out var ciphertext);
         if (outcome == RewrapOutcome.Failed)
         {
             return new RewrapItemResult(RewrapOutcome.Failed, null, null, "not a KMS ciphertext");
@@ -104,7 +108,6 @@ public sealed class Rewrapper
             return new RewrapItemResult(RewrapOutcome.Failed, null, number, $"version {number} does not exist");
         }
 
-        Ciphertext.TryParse(blob, out var ciphertext);
         byte[] plaintext;
         try
         {
