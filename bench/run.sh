@@ -11,6 +11,7 @@
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
+#   BENCH_REVOKE    number of revocations timed end to end (default 20; needs events on; 0: skip)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../infra/local/lib.sh"
@@ -41,7 +42,7 @@ dotnet build bench/Kms.Bench -c Release -v q -nologo >/dev/null || kms_die "buil
 
 kms_softhsm_configure "$data_dir"
 kms_softhsm_ensure_token "$Kms__Hsm__TokenLabel" "$Kms__Hsm__SoPin" "$Kms__Hsm__UserPin"
-read -r blob_port queue_port table_port kms_port <<<"$(kms_free_ports 4)"
+read -r blob_port queue_port table_port kms_port hook_port <<<"$(kms_free_ports 5)"
 kms_azurite_start "$data_dir" "$blob_port" "$queue_port" "$table_port" || kms_die "Azurite did not start"
 export Kms__Storage__ConnectionString="$(kms_azurite_connection_string "$blob_port" "$queue_port" "$table_port")"
 dotnet "$host_dll" init-hsm >/dev/null || kms_die "key ceremony failed"
@@ -58,6 +59,11 @@ if [[ "${BENCH_EVENTS:-1}" == 1 ]]; then
     export Kms__Events__Enabled=true Kms__LocalEventGrid__Enabled=true
     export Kms__Events__TopicKey=bench-topic-key Kms__LocalEventGrid__AccessKey=bench-topic-key
     export Kms__Events__TopicEndpoint="http://127.0.0.1:$kms_port/eventgrid/api/events"
+    # The time-to-revoke benchmark's webhook: revocation events only, so the load runs do not queue audit events for it.
+    export Kms__LocalEventGrid__Subscriptions__0__Name=bench-revocations
+    export Kms__LocalEventGrid__Subscriptions__0__Endpoint="http://127.0.0.1:$hook_port/kms-events"
+    export Kms__LocalEventGrid__Subscriptions__0__IncludedEventTypes__0=Kms.KeyVersionRevoked
+    export Kms__LocalEventGrid__RetryInitialDelay=00:00:01
 fi
 kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1
 host_pid=$KMS_LAST_PID
@@ -74,4 +80,7 @@ dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds"
 dotnet "$bench_dll" hsm "$seconds"
 if [[ "${BENCH_REWRAP:-1}" != 0 ]]; then
     dotnet "$bench_dll" rewrap "http://127.0.0.1:$kms_port" 10000
+fi
+if [[ "${BENCH_EVENTS:-1}" == 1 && "${BENCH_REVOKE:-20}" != 0 ]]; then
+    dotnet "$bench_dll" revoke "http://127.0.0.1:$kms_port" "$hook_port" "${BENCH_REVOKE:-20}"
 fi

@@ -17,6 +17,8 @@ using Microsoft.Extensions.Options;
 //   Kms.Bench http <baseUrl> <secondsPerRun>   encrypt/decrypt of 1 KiB over HTTP at concurrency 1 and 16
 //   Kms.Bench hsm <secondsPerRun>              AES-GCM encrypt of 1 KiB through the PKCS#11 connector, in process
 //   Kms.Bench rewrap <baseUrl> <items>         a rewrap job over a table of <items> ciphertexts, start to COMPLETED
+//   Kms.Bench revoke <baseUrl> <hookPort> <n>  time to revoke: n revocations, each from the request to Kms.KeyVersionRevoked
+//                                              arriving at a webhook on <hookPort> (subscribed by bench/run.sh)
 // HSM and storage settings come from the environment (Kms__Hsm__*, Kms__Storage__*), as for the hosts.
 var mode = args.ElementAtOrDefault(0);
 return mode switch
@@ -24,12 +26,14 @@ return mode switch
     "http" => await HttpBench(new Uri(args[1]), TimeSpan.FromSeconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
     "hsm" => HsmBench(TimeSpan.FromSeconds(double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture))),
     "rewrap" => await RewrapBench(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
+    "revoke" => await RevocationBench.RunAsync(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items>");
+    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items> | revoke <baseUrl> <hookPort> <n>");
     return 2;
 }
 

@@ -13,7 +13,7 @@ public static class KmsRoutes
 
     private const string Get = "GET", Post = "POST", Put = "PUT", Delete = "DELETE";
     public const string CryptoTag = "Cryptography";
-    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Approvals = "Approvals", Audit = "Audit", Operations = "Operations";
+    private const string Keys = "Keys", Aliases = "Aliases", Crypto = CryptoTag, Service = "Service", Access = "Access control", Audit = "Audit", Operations = "Operations";
 
     public static IReadOnlyList<KmsRoute> All { get; } =
     [
@@ -34,9 +34,6 @@ public static class KmsRoutes
         Route<KeysHandler>("ScheduleKeyDeletion", Post, "keys/{keyId}/schedule-deletion", (h, c, t) => h.ScheduleDeletionAsync(c, t), typeof(ScheduleDeletionRequest), typeof(KeyResponse), 200, "Schedule a key's deletion in 7 to 30 days", Keys, KmsActions.ScheduleKeyDeletion) with { BodyOptional = true },
         Route<KeysHandler>("CancelKeyDeletion", Post, "keys/{keyId}/cancel-deletion", (h, c, t) => h.CancelDeletionAsync(c, t), null, typeof(KeyResponse), 200, "Cancel a scheduled deletion (the key stays disabled)", Keys, KmsActions.CancelKeyDeletion),
         Route<KeysHandler>("SetDeletionProtection", Put, "keys/{keyId}/deletion-protection", (h, c, t) => h.SetDeletionProtectionAsync(c, t), typeof(DeletionProtectionRequest), typeof(KeyResponse), 200, "Turn deletion protection on or off", Keys, KmsActions.SetDeletionProtection),
-        Route<ApprovalsHandler>("RequestKeyDestruction", Post, "keys/{keyId}/destruction-requests", (h, c, t) => h.RequestDestructionAsync(c, t), typeof(DestructionRequest), typeof(ApprovalResponse), 201, "Ask approvers to destroy a key (pending deletion) or a disabled version", Approvals, KmsActions.RequestDestruction) with { BodyOptional = true },
-        Route<ApprovalsHandler>("GetApproval", Get, "approvals/{approvalId}", (h, c, t) => h.GetAsync(c, t), null, typeof(ApprovalResponse), 200, "Read an approval request", Approvals, KmsActions.ReadApprovals),
-        Route<ApprovalsHandler>("Approve", Post, "approvals/{approvalId}/approve", (h, c, t) => h.ApproveAsync(c, t), typeof(ApproveRequest), typeof(ApprovalResponse), 200, "Approve a destructive operation", Approvals, KmsActions.Approve) with { BodyOptional = true },
 
         Route<AccessHandler>("GetKeyPolicy", Get, "keys/{keyId}/policy", (h, c, t) => h.GetPolicyAsync(c, t), null, typeof(KeyPolicyBody), 200, "Read a key's policy", Access, KmsActions.GetKeyPolicy),
         Route<AccessHandler>("PutKeyPolicy", Put, "keys/{keyId}/policy", (h, c, t) => h.PutPolicyAsync(c, t), typeof(KeyPolicyBody), typeof(KeyPolicyBody), 200, "Replace a key's policy", Access, KmsActions.PutKeyPolicy),
@@ -46,11 +43,13 @@ public static class KmsRoutes
         Route<AccessHandler>("DeleteRoleAssignment", Delete, "role-assignments/{assignmentId}", (h, c, t) => h.DeleteAssignmentAsync(c, t), null, null, 204, "Remove a role assignment", Access, KmsActions.ManageRoleAssignments),
 
         Route<OperationsHandler>("StartRotation", Post, "keys/{keyId}/rotations", (h, c, t) => h.StartRotationAsync(c, t), null, typeof(OperationResponse), 202, "Start a staged rotation (new version, canary probe, promote; rolled back on failure)", Operations, KmsActions.RotateKey),
+        Route<OperationsHandler>("RevokeKeyVersions", Post, "keys/{keyId}/revocations", (h, c, t) => h.StartRevocationAsync(c, t), typeof(RevocationRequest), typeof(OperationResponse), 202, "Emergency revocation: revoke versions at once, announce it, replace the primary, rewrap sources, destroy after approvals", Operations, KmsActions.RevokeKeyVersion),
         Route<OperationsHandler>("StartRewrap", Post, "rewrap-jobs", (h, c, t) => h.StartRewrapAsync(c, t), typeof(RewrapJobRequest), typeof(OperationResponse), 202, "Start a rewrap campaign: re-encrypt stored ciphertexts (a table column or blobs) to the key's primary version", Operations, KmsActions.Rewrap),
         Route<OperationsHandler>("ListOperations", Get, "operations", (h, c, t) => h.ListAsync(c, t), null, typeof(OperationListResponse), 200, "List operations (filters: type, keyId, state; paged)", Operations, KmsActions.ListOperations),
         Route<OperationsHandler>("GetOperation", Get, "operations/{operationId}", (h, c, t) => h.GetAsync(c, t), null, typeof(OperationResponse), 200, "Status of an operation: state, step, checkpoints, error", Operations, KmsActions.ReadOperation),
         Route<OperationsHandler>("PauseOperation", Post, "operations/{operationId}/pause", (h, c, t) => h.PauseAsync(c, t), null, typeof(OperationResponse), 200, "Pause a running operation", Operations, KmsActions.ControlOperation),
         Route<OperationsHandler>("ResumeOperation", Post, "operations/{operationId}/resume", (h, c, t) => h.ResumeAsync(c, t), null, typeof(OperationResponse), 200, "Resume a paused operation", Operations, KmsActions.ControlOperation),
+        Route<OperationsHandler>("ApproveOperation", Post, "operations/{operationId}/approvals", (h, c, t) => h.ApproveAsync(c, t), typeof(OperationApprovalRequest), typeof(OperationResponse), 202, "Approve the destruction an operation waits for (distinct approvers; not the requester)", Operations, KmsActions.Approve) with { BodyOptional = true },
         Route<OperationsHandler>("CancelOperation", Post, "operations/{operationId}/cancel", (h, c, t) => h.CancelAsync(c, t), null, typeof(OperationResponse), 200, "Cancel an operation where it stands", Operations, KmsActions.ControlOperation),
 
         Route<AuditHandler>("QueryAudit", Get, "audit", (h, c, t) => h.QueryAsync(c, t), null, typeof(AuditListResponse), 200, "Read audit records (filters: keyId, principal, operation, result, from, to; paged)", Audit, KmsActions.ReadAudit),

@@ -30,8 +30,17 @@ public sealed class KmsOptions
     /// <summary>Distinct approvers (other than the requester) a destructive operation needs (M of M-of-N).</summary>
     public int RequiredApprovals { get; set; } = 2;
 
-    /// <summary>How long an approval request stays open.</summary>
+    /// <summary>
+    /// How long a destruction waits for its approvals once they are needed (a revocation's rewrap is done, a deletion's
+    /// waiting period is over); without them the material is kept.
+    /// </summary>
     public TimeSpan ApprovalLifetime { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>
+    /// Shortest waiting period a deletion may be scheduled with, in days (7 like AWS KMS). Lower it (down to 0) only for
+    /// tests and game-day drills on throw-away keys.
+    /// </summary>
+    public int MinDeletionWaitingDays { get; set; } = 7;
 
     /// <summary>Throws when a value is out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
@@ -44,6 +53,8 @@ public sealed class KmsOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MetadataCacheTtl, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MetadataCacheSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(RequiredApprovals, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ApprovalLifetime, TimeSpan.FromMinutes(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ApprovalLifetime, TimeSpan.FromSeconds(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinDeletionWaitingDays, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MinDeletionWaitingDays, 30);
     }
 }

@@ -106,28 +106,18 @@ public sealed class KmsHttpFunctions
         req.HttpContext.InvokeKmsRouteAsync(nameof(GenerateRandom));
 
     [Function(nameof(ScheduleKeyDeletion))]
-    public Task<IResult> ScheduleKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/schedule-deletion")] HttpRequest req, string keyId) =>
-        req.HttpContext.InvokeKmsRouteAsync(nameof(ScheduleKeyDeletion), (nameof(keyId), keyId));
+    public Task<IResult> ScheduleKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/schedule-deletion")] HttpRequest req, string keyId,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(ScheduleKeyDeletion), (nameof(keyId), keyId));
 
     [Function(nameof(CancelKeyDeletion))]
-    public Task<IResult> CancelKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/cancel-deletion")] HttpRequest req, string keyId) =>
-        req.HttpContext.InvokeKmsRouteAsync(nameof(CancelKeyDeletion), (nameof(keyId), keyId));
+    public Task<IResult> CancelKeyDeletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/cancel-deletion")] HttpRequest req, string keyId,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(CancelKeyDeletion), (nameof(keyId), keyId));
 
     [Function(nameof(SetDeletionProtection))]
     public Task<IResult> SetDeletionProtection([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "keys/{keyId}/deletion-protection")] HttpRequest req, string keyId) =>
         req.HttpContext.InvokeKmsRouteAsync(nameof(SetDeletionProtection), (nameof(keyId), keyId));
-
-    [Function(nameof(RequestKeyDestruction))]
-    public Task<IResult> RequestKeyDestruction([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/destruction-requests")] HttpRequest req, string keyId) =>
-        req.HttpContext.InvokeKmsRouteAsync(nameof(RequestKeyDestruction), (nameof(keyId), keyId));
-
-    [Function(nameof(GetApproval))]
-    public Task<IResult> GetApproval([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{approvalId}")] HttpRequest req, string approvalId) =>
-        req.HttpContext.InvokeKmsRouteAsync(nameof(GetApproval), (nameof(approvalId), approvalId));
-
-    [Function(nameof(Approve))]
-    public Task<IResult> Approve([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{approvalId}/approve")] HttpRequest req, string approvalId) =>
-        req.HttpContext.InvokeKmsRouteAsync(nameof(Approve), (nameof(approvalId), approvalId));
 
     [Function(nameof(GetKeyPolicy))]
     public Task<IResult> GetKeyPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "keys/{keyId}/policy")] HttpRequest req, string keyId) =>
@@ -170,6 +160,16 @@ public sealed class KmsHttpFunctions
     public Task<IResult> SetRotationPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "keys/{keyId}/rotation-policy")] HttpRequest req,
         string keyId) =>
         req.HttpContext.InvokeKmsRouteAsync(nameof(SetRotationPolicy), (nameof(keyId), keyId));
+
+    [Function(nameof(RevokeKeyVersions))]
+    public Task<IResult> RevokeKeyVersions([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys/{keyId}/revocations")] HttpRequest req, string keyId,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(RevokeKeyVersions), (nameof(keyId), keyId));
+
+    [Function(nameof(ApproveOperation))]
+    public Task<IResult> ApproveOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operations/{operationId}/approvals")] HttpRequest req,
+        string operationId, [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(ApproveOperation), (nameof(operationId), operationId));
 
     [Function(nameof(StartRewrap))]
     public Task<IResult> StartRewrap([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rewrap-jobs")] HttpRequest req,

@@ -1,4 +1,7 @@
 using Kms.Core.Services;
+using Kms.Workflows.Deletion;
+using Kms.Workflows.Operations;
+using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.Azure.Functions.Worker;
@@ -12,13 +15,14 @@ namespace Kms.Functions;
 /// engine registers (<see cref="Kms.Workflows.KmsWorkflows"/>); function names equal the class names, and a test
 /// proves functions.metadata declares every one.
 /// </summary>
-public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, RotationScheduler scheduler)
+public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, KeyRevocationSteps revocation, KeyDestructionSteps destruction,
+    KeyScheduler scheduler)
 {
-    /// <summary>Starts the staged rotations that are due, every minute (each runs once: see <see cref="RotationScheduler"/>).</summary>
-    [Function("StartDueRotations")]
-    public Task StartDueRotations([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client,
+    /// <summary>Scans the keys every minute: starts due rotations and missing deletion operations (each once: see <see cref="KeyScheduler"/>).</summary>
+    [Function("ScanKeys")]
+    public Task ScanKeys([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client,
         FunctionContext context) =>
-        scheduler.StartDueRotationsAsync(client, context.CancellationToken);
+        scheduler.ScanAsync(client, context.CancellationToken);
 
     [Function(nameof(RotationOrchestrator))]
     public static Task<RotationOutput> Rotation([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -52,4 +56,37 @@ public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rew
 
     [Function(nameof(DisableOldVersionsActivity))]
     public Task<int[]> DisableOldVersions([ActivityTrigger] RewrapInput input) => DisableOldVersionsActivity.Execute(steps, input);
+
+    [Function(nameof(RevocationOrchestrator))]
+    public static Task<RevocationOutput> Revocation([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RevocationOrchestrator().RunAsync(context, context.GetInput<RevocationInput>()
+            ?? throw new InvalidOperationException("The revocation has no input."));
+
+    [Function(nameof(RevokeVersionsActivity))]
+    public Task<RevocationResult> RevokeVersions([ActivityTrigger] RevocationStep input) => RevokeVersionsActivity.Execute(revocation, input);
+
+    [Function(nameof(AwaitRevocationPublishedActivity))]
+    public Task<DateTimeOffset?> AwaitRevocationPublished([ActivityTrigger] PublishWait input) => AwaitRevocationPublishedActivity.Execute(revocation, input);
+
+    [Function(nameof(DestroyRevokedVersionsActivity))]
+    public Task<int[]> DestroyRevokedVersions([ActivityTrigger] RevocationStep input) => DestroyRevokedVersionsActivity.Execute(destruction, input);
+
+    [Function(nameof(StartRewrapCampaignActivity))]
+    public static Task<string> StartRewrapCampaign([ActivityTrigger] CampaignStart input, [DurableClient] DurableTaskClient client) =>
+        StartRewrapCampaignActivity.Execute(client, input);
+
+    [Function(nameof(GetCampaignStateActivity))]
+    public static Task<CampaignState> GetCampaignState([ActivityTrigger] string input, [DurableClient] DurableTaskClient client) =>
+        GetCampaignStateActivity.Execute(client, input);
+
+    [Function(nameof(DeletionOrchestrator))]
+    public static Task<DeletionOutput> Deletion([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new DeletionOrchestrator().RunAsync(context, context.GetInput<DeletionInput>()
+            ?? throw new InvalidOperationException("The deletion has no input."));
+
+    [Function(nameof(CheckDeletionPendingActivity))]
+    public Task<bool> CheckDeletionPending([ActivityTrigger] DeletionInput input) => CheckDeletionPendingActivity.Execute(destruction, input);
+
+    [Function(nameof(DestroyKeyActivity))]
+    public Task<bool> DestroyKey([ActivityTrigger] DeletionInput input) => DestroyKeyActivity.Execute(destruction, input);
 }

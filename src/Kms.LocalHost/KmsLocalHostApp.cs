@@ -59,9 +59,9 @@ public static class KmsLocalHostApp
         {
             // Due rotations are started by a scan every Kms:Workflows:RotationScanInterval (the Functions app: a timer trigger).
             var interval = kms.GetValue("Workflows:RotationScanInterval", TimeSpan.FromMinutes(1));
-            builder.Services.AddHostedService(sp => new RotationSchedulerService(sp.GetRequiredService<Kms.Workflows.Rotation.RotationScheduler>(),
+            builder.Services.AddHostedService(sp => new KeySchedulerService(sp.GetRequiredService<Kms.Workflows.Operations.KeyScheduler>(),
                 sp.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>(), interval,
-                sp.GetRequiredService<ILogger<RotationSchedulerService>>()));
+                sp.GetRequiredService<ILogger<KeySchedulerService>>()));
         }
 
         var app = builder.Build();

@@ -16,7 +16,7 @@ public static class ServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IKeyStore"/>, <see cref="IAliasStore"/>, <see cref="IKeyPolicyStore"/>,
-    /// <see cref="IRoleAssignmentStore"/>, <see cref="IApprovalStore"/> and <see cref="TableStoreInitializer"/> on
+    /// <see cref="IRoleAssignmentStore"/> and <see cref="TableStoreInitializer"/> on
     /// Azure Tables, configured from <paramref name="section"/> (normally <c>Kms:Storage</c>, see
     /// <see cref="TableStorageOptions"/>). Options are validated when first used and at host start.
     /// Hosts should call <see cref="TableStoreInitializer.EnsureCreatedAsync"/> before serving requests.
@@ -39,7 +39,6 @@ public static class ServiceCollectionExtensions
             new TableKeyPolicyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyPolicyStore>(sp), sp.GetRequiredService<OutboxSignal>()));
         services.TryAddSingleton<IRoleAssignmentStore>(sp =>
             new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
-        services.TryAddSingleton<IApprovalStore>(sp => new TableApprovalStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableApprovalStore>(sp)));
         services.TryAddSingleton<IAuditStore>(sp =>
             new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp), sp.GetRequiredService<OutboxSignal>()));
         services.TryAddSingleton<IOutboxStore>(sp =>

@@ -19,7 +19,7 @@ namespace Kms.Storage.Tables;
 //   RowKey "key"          the KeyRecord:
 //     Spec            string  KeySpec enum name (e.g. "Aes256", "Rsa2048", "EcP256", "HmacSha256")
 //     Usage           string  KeyUsage enum name ("EncryptDecrypt", "SignVerify", "GenerateVerifyMac")
-//     State           string  KeyState enum name ("Enabled", "Disabled", "PendingDeletion")
+//     State           string  KeyState enum name ("Enabled", "Disabled", "PendingDeletion", "Destroyed")
 //     PrimaryVersion  Int32   version used for new encryptions and signatures
 //     LatestVersion   Int32   highest version number that exists
 //     Description     string  absent when the key has none
@@ -31,23 +31,24 @@ namespace Kms.Storage.Tables;
 //                     Rows written before these two existed lack both and read as false and null.
 //     RotationPeriodDays Int32  automatic rotation period; absent when the key rotates only on request
 //     NextRotationAt  DateTime (UTC) when the scheduler starts the next staged rotation; present with the period
+//     DeletionRequestedBy string  principal that scheduled the deletion (may not approve it); only while a deletion stands
 //   RowKey "policy"       the key's policy (StoredKeyPolicy), absent when it has none; see TableKeyPolicyStore.
 //   RowKey "v" + version zero-padded to 10 digits ("v0000000001"), one row per KeyVersionRecord; the padding
 //   makes a partition query return versions oldest first. Version queries select RowKey ge "v" and lt "w", and
 //   key listing RowKey eq "key", so neither ever sees the "policy" row:
 //     Version         Int32   the version number (same as in the RowKey)
-//     State           string  KeyVersionState enum name ("Enabled", "Disabled")
+//     State           string  KeyVersionState enum name ("Enabled", "Disabled", "Revoked", "Destroyed")
 //     WrappedMaterial Binary  secret or private key wrapped under the HSM root key (CKM_AES_KEY_WRAP_PAD);
-//                             written once when the row is added, never rewritten
+//                             written once when the row is added, never rewritten; emptied when the version is destroyed
 //     PublicKey       Binary  SubjectPublicKeyInfo DER; absent for symmetric keys
 //     RootKeyLabel    string  label of the HSM root key that wrapped the material
 //     CreatedAt       DateTime (UTC)
 //     StateChangedAt  DateTime (UTC)
 //     Operation       string  id of the operation (orchestration) that created the version; absent otherwise
+//     RevokedBy       string  id of the revocation operation that revoked the version; absent unless revoked
 //
 // Table "{prefix}aliases": see TableAliasStore.
 // Table "{prefix}roleassignments": see TableRoleAssignmentStore.
-// Table "{prefix}approvals": see TableApprovalStore.
 //
 // Writes:
 //   create key   one transaction: Add "key" row + Add "v0000000001" row.
@@ -55,7 +56,8 @@ namespace Kms.Storage.Tables;
 //                changed) or 409 (version row exists) means another writer won: nothing is written and
 //                ConcurrentModification is raised. So two racing rotations yield exactly one new primary.
 //   update key   Replace "key" row If-Match its ETag.
-//   update version  Merge of State and StateChangedAt only, If-Match its ETag: the material is never rewritten.
+//   update version  Merge of State, StateChangedAt and RevokedBy only, If-Match its ETag: the material is never
+//                rewritten, except that destroying a version empties it.
 // Every entity's ETag is returned in the record and required for its next update.
 
 /// <summary>

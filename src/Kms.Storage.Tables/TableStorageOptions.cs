@@ -47,8 +47,6 @@ public sealed class TableStorageOptions
     /// <summary>Name of the table holding role assignments.</summary>
     public string RoleAssignmentsTableName => TablePrefix + "roleassignments";
 
-    /// <summary>Name of the table holding approval requests.</summary>
-    public string ApprovalsTableName => TablePrefix + "approvals";
 
     public string AuditTableName => TablePrefix + "audit";
 

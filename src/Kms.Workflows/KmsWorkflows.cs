@@ -1,3 +1,5 @@
+using Kms.Workflows.Deletion;
+using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
@@ -8,13 +10,16 @@ namespace Kms.Workflows;
 public static class KmsWorkflows
 {
     /// <summary>Orchestrator names (their class names), as the Functions app must also declare them.</summary>
-    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator)];
+    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator), nameof(RevocationOrchestrator), nameof(DeletionOrchestrator)];
 
     /// <summary>Activity names (their class names).</summary>
     public static IReadOnlyList<string> Activities { get; } =
     [
         nameof(CreateStandbyVersionActivity), nameof(ProbeVersionActivity), nameof(PromoteVersionActivity), nameof(RollBackRotationActivity),
         nameof(CountRewrapItemsActivity), nameof(RewrapPageActivity), nameof(VerifyRewrapPageActivity), nameof(DisableOldVersionsActivity),
+        nameof(RevokeVersionsActivity), nameof(AwaitRevocationPublishedActivity), nameof(DestroyRevokedVersionsActivity),
+        nameof(StartRewrapCampaignActivity), nameof(GetCampaignStateActivity),
+        nameof(CheckDeletionPendingActivity), nameof(DestroyKeyActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
@@ -31,5 +36,14 @@ public static class KmsWorkflows
         registry.AddActivity<RewrapPageActivity>();
         registry.AddActivity<VerifyRewrapPageActivity>();
         registry.AddActivity<DisableOldVersionsActivity>();
+        registry.AddOrchestrator<RevocationOrchestrator>();
+        registry.AddActivity<RevokeVersionsActivity>();
+        registry.AddActivity<AwaitRevocationPublishedActivity>();
+        registry.AddActivity<DestroyRevokedVersionsActivity>();
+        registry.AddActivity<StartRewrapCampaignActivity>();
+        registry.AddActivity<GetCampaignStateActivity>();
+        registry.AddOrchestrator<DeletionOrchestrator>();
+        registry.AddActivity<CheckDeletionPendingActivity>();
+        registry.AddActivity<DestroyKeyActivity>();
     }
 }

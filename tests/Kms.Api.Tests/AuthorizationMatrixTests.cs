@@ -132,15 +132,6 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
                 var assignment = await host.PostOkAsync("/api/role-assignments", new { principal = "someone", role = KmsRoles.Auditor });
                 return new(() => new HttpRequestMessage(HttpMethod.Delete, $"/api/role-assignments/{assignment.GetProperty("id").GetString()}"), null);
             }
-
-            case "GetApproval":
-            case "Approve":
-            {
-                var approval = await RequestDestructionAsync();
-                return routeName == "GetApproval"
-                    ? new(() => Get($"/api/approvals/{approval}"), null)
-                    : new(() => Post($"/api/approvals/{approval}/approve", new { comment = "ok" }), null);
-            }
         }
 
         var key = await host.CreateKeyAsync(routeName is "Sign" or "Verify" or "GetPublicKey" ? "EC_P256"
@@ -149,6 +140,19 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
         {
             case "GetKey": return new(() => Get($"/api/keys/{key}"), key);
             case "StartRotation": return new(() => Post($"/api/keys/{key}/rotations", new { }), key);
+            case "RevokeKeyVersions":
+                await host.PostOkAsync($"/api/keys/{key}/rotate", new { });
+                return new(() => Post($"/api/keys/{key}/revocations", new { versions = new[] { 1 }, reason = "matrix" }), key);
+            case "ApproveOperation":
+            {
+                // A deletion scheduled by the admin waits for approvals from others from the start.
+                await host.PostOkAsync($"/api/keys/{key}/schedule-deletion", new { waitingDays = 7 });
+                var operation = Kms.Workflows.Operations.OperationsService.DeletionOperationId(key,
+                    (await host.Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/keys/{key}")).GetProperty("deletionDate").GetDateTimeOffset());
+                await host.WaitForStepAsync(operation, "waiting-period");
+                return new(() => Post($"/api/operations/{operation}/approvals", new { comment = "ok" }), key);
+            }
+
             case "SetRotationPolicy": return new(() => Put($"/api/keys/{key}/rotation-policy", new { rotationPeriodDays = 90 }), key);
             case "StartRewrap":
             {
@@ -180,9 +184,6 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
             case "CancelKeyDeletion":
                 await host.PostOkAsync($"/api/keys/{key}/schedule-deletion", new { waitingDays = 7 });
                 return new(() => Post($"/api/keys/{key}/cancel-deletion", new { }), key);
-            case "RequestKeyDestruction":
-                await host.PostOkAsync($"/api/keys/{key}/schedule-deletion", new { waitingDays = 7 });
-                return new(() => Post($"/api/keys/{key}/destruction-requests", new { reason = "test" }), key);
             case "GetKeyPolicy":
                 using (var put = await host.Client.SendAsync(PutRaw($"/api/keys/{key}/policy", Policy)))
                 {
@@ -230,14 +231,6 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
 
             default: throw new InvalidOperationException($"The matrix has no scenario for route {routeName}: add one.");
         }
-    }
-
-    private async Task<string> RequestDestructionAsync()
-    {
-        var key = await host.CreateKeyAsync("AES_256");
-        await host.PostOkAsync($"/api/keys/{key}/schedule-deletion", new { waitingDays = 7 });
-        var request = await host.PostOkAsync($"/api/keys/{key}/destruction-requests", new { reason = "test" });
-        return request.GetProperty("id").GetString()!;
     }
 
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);

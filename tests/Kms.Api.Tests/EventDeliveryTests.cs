@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kms.Core.Authorization;
+using Kms.Core.Errors;
 using Azure.Messaging;
 using Kms.Samples.RevocationSubscriber;
 using Microsoft.AspNetCore.Builder;
@@ -91,6 +93,98 @@ public sealed class EventDeliveryTests : IAsyncLifetime
             .FirstOrDefault(e => e.Data!.ToString().Contains(requestId, StringComparison.Ordinal)));
         Assert.StartsWith("/audit/", audited.Subject, StringComparison.Ordinal);
         _output.WriteLine($"Its audit record arrived {clock.Elapsed.TotalMilliseconds:F0} ms after the call.");
+    }
+
+    [Fact]
+    public async Task Revocation_RefusedAtOnce_Announced_Replaced_Rewrapped_ThenDestroyedOnlyAfterTwoApprovals()
+    {
+        var keyId = await _host.CreateKeyAsync("AES_256");
+        var flow = new RevocationFlow(_host);
+        await flow.SeedAsync(keyId, 150);
+        var onVersion1 = (await flow.Table.GetEntityAsync<Azure.Data.Tables.TableEntity>("p", "r0000")).Value.GetString("Secret");
+        _subscriber.Cache.Add(keyId, 1, "dek-1", [1, 2, 3, 4]);
+
+        var clock = Stopwatch.StartNew();
+        var started = await _host.PostOkAsync($"/api/keys/{keyId}/revocations",
+            new { versions = new[] { 1 }, reason = "key material exposed in a crash dump", sources = new[] { flow.Source } });
+        var answeredMs = clock.Elapsed.TotalMilliseconds;
+        var operationId = started.GetProperty("operationId").GetString()!;
+        Assert.StartsWith($"revocation-{keyId}-", operationId, StringComparison.Ordinal);
+
+        // Refused the moment the request has answered, with its own code.
+        using (var refused = await _host.Client.PostAsJsonAsync("/api/decrypt", new { ciphertext = onVersion1 }))
+        {
+            await Problems.AssertProblemAsync(refused, 409, KmsErrorCodes.KeyVersionRevoked);
+        }
+
+        var revoked = await WaitForAsync(() => _subscriber.Webhook.Received.FirstOrDefault(e => e.Type == "Kms.KeyVersionRevoked"
+            && e.Subject == $"/keys/{keyId}/versions/1"));
+        var heardMs = clock.Elapsed.TotalMilliseconds;
+        var data = JsonDocument.Parse(revoked.Data!.ToMemory()).RootElement;
+        Assert.Equal("key material exposed in a crash dump", data.GetProperty("reason").GetString());
+        Assert.Equal(operationId, data.GetProperty("operationId").GetString());
+        Assert.False(_subscriber.Cache.TryGet(keyId, 1, "dek-1", out _));
+
+        // The replacement is primary, the stored items were moved onto it, and the operation waits for approvals.
+        var waiting = await _host.WaitForStepAsync(operationId, "awaiting-approvals");
+        var checkpoints = waiting.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        Assert.Equal(new[] { "revoked", "announced", "replacement-promoted", "rewrapped-1" }, checkpoints);
+        Assert.Equal(2, waiting.GetProperty("version").GetInt32());
+        var timing = waiting.GetProperty("timeToRevoke");
+        _output.WriteLine($"Time to revoke: revoked {timing.GetProperty("revokedMs").GetDouble():F1} ms, published " +
+            $"{timing.GetProperty("publishedMs")} ms after the request (server side); the request answered in {answeredMs:F0} ms and the " +
+            $"subscriber heard Kms.KeyVersionRevoked {heardMs:F0} ms after it was sent.");
+        Assert.Equal(JsonValueKind.Number, timing.GetProperty("publishedMs").ValueKind);
+        var campaign = waiting.GetProperty("relatedOperations").EnumerateArray().Single().GetString()!;
+        Assert.Equal("COMPLETED", (await _host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{campaign}")).GetProperty("state").GetString());
+        await flow.AssertAllOnVersionAsync(keyId, 2);
+        Assert.Equal("REVOKED", await flow.VersionStateAsync(keyId, 1));
+
+        // Approvals: never the requester, never twice; one is not enough.
+        // The requester, even holding the approver role, cannot approve.
+        using var requester = _host.CreateClient(KmsHostFixture.AdminPrincipal, KmsRoles.Approver);
+        using (var own = await requester.PostAsJsonAsync($"/api/operations/{operationId}/approvals", new { comment = "mine" }))
+        {
+            await Problems.AssertProblemAsync(own, 409, KmsErrorCodes.ApprovalNotAllowed);
+        }
+
+        using var first = _host.CreateClient("approver-1", KmsRoles.Approver);
+        using var second = _host.CreateClient("approver-2", KmsRoles.Approver);
+        using (var approved = await first.PostAsJsonAsync($"/api/operations/{operationId}/approvals", new { comment = "confirmed with security" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, approved.StatusCode);
+        }
+
+        var afterOne = await WaitForAsync(async () =>
+        {
+            var op = await _host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+            return op.GetProperty("approvals").GetProperty("received").GetArrayLength() == 1 ? (object)op : null;
+        });
+        using (var again = await first.PostAsJsonAsync($"/api/operations/{operationId}/approvals", new { }))
+        {
+            await Problems.AssertProblemAsync(again, 409, KmsErrorCodes.ApprovalNotAllowed);
+        }
+
+        Assert.Equal("RUNNING", ((JsonElement)afterOne).GetProperty("state").GetString());
+        Assert.Equal("REVOKED", await flow.VersionStateAsync(keyId, 1));
+
+        using (var approved = await second.PostAsync($"/api/operations/{operationId}/approvals", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, approved.StatusCode);
+        }
+
+        var done = await _host.WaitForOperationAsync(operationId, "COMPLETED");
+        Assert.Contains("destroyed", done.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal("approved", done.GetProperty("approvals").GetProperty("state").GetString());
+        Assert.Equal("DESTROYED", await flow.VersionStateAsync(keyId, 1));
+        await WaitForAsync(() => _subscriber.Webhook.Received.FirstOrDefault(e => e.Type == "Kms.KeyDestroyed" && e.Subject == $"/keys/{keyId}/versions/1"));
+        using (var enable = await _host.Client.PostAsync($"/api/keys/{keyId}/versions/1/enable", null))
+        {
+            await Problems.AssertProblemAsync(enable, 409, KmsErrorCodes.KeyVersionDestroyed);
+        }
+
+        // The rewrapped items still decrypt under the replacement after the old material is gone.
+        await flow.AssertAllOnVersionAsync(keyId, 2);
     }
 
     [Fact]

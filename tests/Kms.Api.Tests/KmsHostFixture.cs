@@ -93,6 +93,8 @@ public sealed class KmsHostFixture : IAsyncLifetime
             builder.Configuration["Kms:Auth:Mode"] = KmsAuthOptions.DevMode;
             builder.Configuration["Kms:Auth:DevIssuer:SigningKeyFile"] = _keyFile;
             builder.Configuration["Kms:Workflows:RotationScanInterval"] = "00:00:01";
+            // Deletions with no waiting period, so the deletion operation can be driven to its end in a test.
+            builder.Configuration["Kms:MinDeletionWaitingDays"] = "0";
             builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
             builder.Services.AddSingleton<IKeyVersionProbe>(sp =>
@@ -166,6 +168,28 @@ public sealed class KmsHostFixture : IAsyncLifetime
         }
 
         Assert.Fail($"Operation {operationId} did not reach {state} in time; last seen: {last}");
+        return last;
+    }
+
+    /// <summary>Polls a running operation until its step is <paramref name="step"/> (120 s at most); fails at once if it ends first.</summary>
+    public async Task<JsonElement> WaitForStepAsync(string operationId, string step)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");
+            if (last.TryGetProperty("step", out var current) && current.GetString() == step)
+            {
+                return last;
+            }
+
+            Assert.False(last.GetProperty("state").GetString() is "COMPLETED" or "FAILED" or "CANCELED",
+                $"Operation {operationId} ended before step {step}: {last}");
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"Operation {operationId} did not reach step {step} in time; last seen: {last}");
         return last;
     }
 

@@ -128,7 +128,7 @@ public sealed class OperationsTests(KmsHostFixture host)
         var keys = new Azure.Data.Tables.TableClient(Kms.Testing.LocalStack.Require("Kms:Storage:ConnectionString"), host.TablePrefix + "keys");
         await keys.UpdateEntityAsync(new Azure.Data.Tables.TableEntity(keyId, "key") { ["NextRotationAt"] = due }, Azure.ETag.All,
             Azure.Data.Tables.TableUpdateMode.Merge);
-        var operationId = Kms.Workflows.Rotation.RotationScheduler.OperationId(keyId, due);
+        var operationId = Kms.Workflows.Operations.KeyScheduler.OperationId(keyId, due);
 
         var deadline = DateTime.UtcNow.AddSeconds(120);
         JsonElement operation = default;

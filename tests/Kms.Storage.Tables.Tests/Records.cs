@@ -26,16 +26,6 @@ internal static class Records
     public static StoredKeyPolicy Policy(string keyId, string document = """{"statements":[]}""", string? etag = null) =>
         new(keyId, document, Created, "admin@example.com", etag);
 
-    /// <summary>
-    /// A pending request to destroy <paramref name="version"/> (the whole key when null), created
-    /// <paramref name="minutesAfterCreated"/> minutes after <see cref="Created"/>.
-    /// </summary>
-    public static ApprovalRequest DestroyRequest(string keyId, int minutesAfterCreated = 0, int? version = 1, string? reason = "rotated out",
-        IReadOnlyList<Approval>? approvals = null) =>
-        new(Guid.NewGuid().ToString("D"), version is null ? ApprovalRequest.DestroyKey : ApprovalRequest.DestroyKeyVersion, keyId, version,
-            "requester@example.com", reason, 2, approvals ?? [], ApprovalStatus.Pending, Created.AddMinutes(minutesAfterCreated),
-            Created.AddMinutes(minutesAfterCreated).AddDays(1));
-
     /// <summary>Every byte value, twice over: catches any text or encoding step mangling binary properties.</summary>
     public static byte[] AllByteValues() => [.. Enumerable.Range(0, 512).Select(i => (byte)(i % 256))];
 }

@@ -29,7 +29,6 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
         Aliases = _services.GetRequiredService<IAliasStore>();
         Policies = _services.GetRequiredService<IKeyPolicyStore>();
         RoleAssignments = _services.GetRequiredService<IRoleAssignmentStore>();
-        Approvals = _services.GetRequiredService<IApprovalStore>();
         Audit = _services.GetRequiredService<IAuditStore>();
         Outbox = _services.GetRequiredService<IOutboxStore>();
         Signal = _services.GetRequiredService<Kms.Core.Events.OutboxSignal>();
@@ -47,7 +46,6 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
 
     public IRoleAssignmentStore RoleAssignments { get; }
 
-    public IApprovalStore Approvals { get; }
 
     public IAuditStore Audit { get; }
 

@@ -23,7 +23,6 @@ public sealed class TableStorageOptionsTests
         Assert.Equal("kmskeys", options.KeysTableName);
         Assert.Equal("kmsaliases", options.AliasesTableName);
         Assert.Equal("kmsroleassignments", options.RoleAssignmentsTableName);
-        Assert.Equal("kmsapprovals", options.ApprovalsTableName);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
         Assert.Equal(2, options.MaxRetries);
     }
@@ -66,7 +65,7 @@ public sealed class TableStorageOptionsTests
 
         // Assert
         Assert.Equal(63, options.RoleAssignmentsTableName.Length);
-        Assert.All(new[] { options.KeysTableName, options.AliasesTableName, options.ApprovalsTableName }, n => Assert.True(n.Length <= 63));
+        Assert.All(new[] { options.KeysTableName, options.AliasesTableName }, n => Assert.True(n.Length <= 63));
     }
 
     [Fact]
@@ -148,11 +147,9 @@ public sealed class TableStorageOptionsTests
         Assert.Equal("prod1keys", tables.Keys.Name);
         Assert.Equal("prod1aliases", tables.Aliases.Name);
         Assert.Equal("prod1roleassignments", tables.RoleAssignments.Name);
-        Assert.Equal("prod1approvals", tables.Approvals.Name);
         Assert.NotNull(services.GetRequiredService<IAliasStore>());
         Assert.NotNull(services.GetRequiredService<IKeyPolicyStore>());
         Assert.NotNull(services.GetRequiredService<IRoleAssignmentStore>());
-        Assert.NotNull(services.GetRequiredService<IApprovalStore>());
         Assert.NotNull(services.GetRequiredService<TableStoreInitializer>());
     }
 

@@ -114,17 +114,6 @@ public sealed class UnavailableStorageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateApprovalAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
-    {
-        // Act
-        var error = await Assert.ThrowsAsync<KmsException>(
-            () => _unreachable.Approvals.CreateAsync(Records.DestroyRequest(Guid.NewGuid().ToString("D")), CancellationToken.None));
-
-        // Assert
-        Assert.Equal(KmsErrorCodes.StorageUnavailable, error.Code);
-    }
-
-    [Fact]
     public async Task EnsureCreatedAsync_UnreachableEndpoint_ThrowsStorageUnavailable()
     {
         // Act

@@ -19,23 +19,6 @@ public sealed record RoleAssignmentResponse(string Id, string Principal, string 
 
 public sealed record RoleAssignmentListResponse(IReadOnlyList<RoleAssignmentResponse> Assignments);
 
-public sealed record ApproveRequest(string? Comment = null);
-
-public sealed record ApprovalEntry(string Principal, DateTimeOffset ApprovedAt, string? Comment);
-
-public sealed record ApprovalResponse(
-    string Id,
-    string Operation,
-    string KeyId,
-    int? Version,
-    string RequestedBy,
-    string? Reason,
-    int RequiredApprovals,
-    IReadOnlyList<ApprovalEntry> Approvals,
-    string Status,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset ExpiresAt);
-
 // The key policy document (see docs/authorization.md). These records describe it in the OpenAPI document;
 // the handler validates the body with KeyPolicyDocument, which reports errors with their JSON path.
 

@@ -71,4 +71,3 @@ public sealed record ScheduleDeletionRequest(int? WaitingDays = null);
 
 public sealed record DeletionProtectionRequest(bool? Enabled);
 
-public sealed record DestructionRequest(int? Version = null, string? Reason = null);

@@ -20,11 +20,6 @@ internal static class Mapping
 
     public static string ToWire(KeyState state) => KeyStateNames.ToWire(state);
 
-    public static ApprovalResponse ToResponse(this ApprovalRequest request) =>
-        new(request.Id, request.Operation, request.KeyId, request.Version, request.RequestedBy, request.Reason, request.RequiredApprovals,
-            request.Approvals.Select(a => new ApprovalEntry(a.Principal, a.ApprovedAt, a.Comment)).ToArray(),
-            request.Status.ToString().ToUpperInvariant(), request.CreatedAt, request.ExpiresAt);
-
     public static RoleAssignmentResponse ToResponse(this RoleAssignment assignment) =>
         new(assignment.Id, assignment.Principal, assignment.Role, assignment.Scope, assignment.CreatedBy, assignment.CreatedAt);
 

@@ -6,6 +6,10 @@ namespace Kms.Api.Contracts;
 /// <param name="Checkpoints">Steps completed, in order, e.g. version-created, canary-passed, promoted.</param>
 /// <param name="Version">The key version the operation works on, once known.</param>
 /// <param name="StatusUrl">Where to poll it.</param>
+/// <param name="Approvals">For operations that destroy material: approvals required, received, and the state of the wait.</param>
+/// <param name="TimeToRevoke">For revocations: milliseconds from the request until the versions were revoked and until the
+/// KeyVersionRevoked events were published.</param>
+/// <param name="RelatedOperations">Operations this one started (a revocation's rewrap campaigns).</param>
 public sealed record OperationResponse(
     string OperationId,
     string Type,
@@ -18,7 +22,27 @@ public sealed record OperationResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastUpdatedAt,
     string StatusUrl,
-    RewrapProgressResponse? Progress = null);
+    RewrapProgressResponse? Progress = null,
+    OperationApprovalsResponse? Approvals = null,
+    TimeToRevokeResponse? TimeToRevoke = null,
+    IReadOnlyList<string>? RelatedOperations = null);
+
+/// <param name="State">pending (not needed yet; approvals given now count), waiting (until <paramref name="ExpiresAt"/>), approved or expired.</param>
+public sealed record OperationApprovalsResponse(int Required, string RequestedBy, IReadOnlyList<OperationApproval> Received, string State,
+    DateTimeOffset? ExpiresAt);
+
+public sealed record OperationApproval(string Principal, DateTimeOffset ApprovedAt, string? Comment);
+
+public sealed record TimeToRevokeResponse(double RevokedMs, double? PublishedMs);
+
+/// <summary>Body of <c>POST /api/keys/{keyId}/revocations</c>.</summary>
+/// <param name="Versions">The versions to revoke at once.</param>
+/// <param name="Reason">Why (required; it is in the KeyVersionRevoked event and the audit log).</param>
+/// <param name="Sources">Where ciphertexts under those versions are stored; each is rewrapped to the (replacement) primary.</param>
+public sealed record RevocationRequest(int[]? Versions, string? Reason, RewrapSourceBody[]? Sources = null);
+
+/// <summary>Body of <c>POST /api/operations/{operationId}/approvals</c> (optional).</summary>
+public sealed record OperationApprovalRequest(string? Comment = null);
 
 /// <summary>Item counts of a rewrap campaign; <paramref name="Total"/> and <paramref name="EtaSeconds"/> when known.</summary>
 public sealed record RewrapProgressResponse(long Done, long Skipped, long Failed, long? Total, double ItemsPerSecond, double? EtaSeconds, int Pass);

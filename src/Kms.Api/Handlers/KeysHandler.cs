@@ -4,6 +4,7 @@ using Kms.Api.Http;
 using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Core.Services;
+using Kms.Workflows.Operations;
 using Microsoft.AspNetCore.Http;
 
 namespace Kms.Api.Handlers;
@@ -12,10 +13,12 @@ namespace Kms.Api.Handlers;
 public sealed class KeysHandler
 {
     private readonly KeyManager _keys;
+    private readonly OperationsService _operations;
     private readonly RequestBody _body;
 
-    public KeysHandler(KeyManager keys, RequestBody body)
+    public KeysHandler(KeyManager keys, OperationsService operations, RequestBody body)
     {
+        _operations = operations;
         _keys = keys;
         _body = body;
     }
@@ -78,14 +81,25 @@ public sealed class KeysHandler
     public Task<IResult> DisableVersionAsync(HttpContext http, CancellationToken cancellationToken) =>
         SetVersionStateAsync(http, KeyVersionState.Disabled, cancellationToken);
 
+    /// <summary>Schedules the deletion and starts its operation (the durable timer, then approvals, then destruction).</summary>
     public async Task<IResult> ScheduleDeletionAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var request = http.Request.ContentLength is null or 0 ? new ScheduleDeletionRequest() : await _body.ReadAsync<ScheduleDeletionRequest>(http.Request, cancellationToken);
-        return KeyResult(http, await _keys.ScheduleDeletionAsync(http.RouteValue("keyId"), request.WaitingDays, cancellationToken));
+        var request = await _body.ReadOptionalAsync(http.Request, new ScheduleDeletionRequest(), cancellationToken);
+        var client = DurableClients.Of(http);
+        var key = await _keys.ScheduleDeletionAsync(http.RouteValue("keyId"), request.WaitingDays, cancellationToken);
+        // If this fails after the key changed, the scheduler's scan starts the same operation (its id comes from the deletion date).
+        await _operations.EnsureDeletionAsync(client, key, cancellationToken);
+        return KeyResult(http, key);
     }
 
-    public async Task<IResult> CancelDeletionAsync(HttpContext http, CancellationToken cancellationToken) =>
-        KeyResult(http, await _keys.CancelDeletionAsync(http.RouteValue("keyId"), cancellationToken));
+    /// <summary>Cancels the deletion and stops its operation; even a missed stop cannot destroy the key (the date no longer matches).</summary>
+    public async Task<IResult> CancelDeletionAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var client = DurableClients.Of(http);
+        var key = await _keys.CancelDeletionAsync(http.RouteValue("keyId"), cancellationToken);
+        await _operations.StopDeletionAsync(client, key.KeyId, cancellationToken);
+        return KeyResult(http, key);
+    }
 
     public async Task<IResult> SetDeletionProtectionAsync(HttpContext http, CancellationToken cancellationToken)
     {

@@ -25,22 +25,48 @@ public sealed class OperationsHandler
 
     public async Task<IResult> StartRotationAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var started = await _operations.StartRotationAsync(DurableClients.Of(http), http.RouteValue("keyId"), cancellationToken);
-        var response = ToResponse(started);
-        KmsRequestContext.Of(http).SetKey(started.KeyId!);
-        http.Response.Headers.Location = response.StatusUrl;
-        return Results.Json(response, KmsJson.Options, statusCode: StatusCodes.Status202Accepted);
+        return Accepted(http, await _operations.StartRotationAsync(DurableClients.Of(http), http.RouteValue("keyId"), cancellationToken));
     }
 
     public async Task<IResult> StartRewrapAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var request = await _body.ReadAsync<RewrapJobRequest>(http.Request, cancellationToken);
         var keyId = request.KeyId ?? throw KmsErrors.MissingField("keyId");
-        var source = request.Source ?? throw KmsErrors.MissingField("source");
-        var spec = new RewrapSourceSpec(source.Type ?? throw KmsErrors.MissingField("source.type"), source.Connection ?? throw KmsErrors.MissingField("source.connection"),
-            source.Table, source.Column, source.Filter, source.ContextColumn, source.Container, source.Prefix, source.MetadataName);
+        var spec = ToSpec(request.Source ?? throw KmsErrors.MissingField("source"), "source");
         var started = await _operations.StartRewrapAsync(DurableClients.Of(http), keyId, request.FromVersions, spec, request.DisableOldVersions ?? false,
             cancellationToken);
+        return Accepted(http, started);
+    }
+
+    public async Task<IResult> StartRevocationAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadAsync<RevocationRequest>(http.Request, cancellationToken);
+        var sources = (request.Sources ?? []).Select((s, i) => ToSpec(s ?? throw KmsErrors.MissingField($"sources[{i}]"), $"sources[{i}]")).ToArray();
+        var started = await _operations.StartRevocationAsync(DurableClients.Of(http), http.RouteValue("keyId"),
+            request.Versions ?? throw KmsErrors.MissingField("versions"), request.Reason ?? throw KmsErrors.MissingField("reason"), sources,
+            cancellationToken);
+        return Accepted(http, started);
+    }
+
+    public async Task<IResult> ApproveAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var request = await _body.ReadOptionalAsync(http.Request, new OperationApprovalRequest(), cancellationToken);
+        var view = await _operations.ApproveAsync(DurableClients.Of(http), http.RouteValue("operationId"), request.Comment, cancellationToken);
+        if (view.KeyId is not null)
+        {
+            KmsRequestContext.Of(http).SetKey(view.KeyId, view.Version);
+        }
+
+        return Results.Json(ToResponse(view), KmsJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static RewrapSourceSpec ToSpec(RewrapSourceBody source, string field) =>
+        new(source.Type ?? throw KmsErrors.MissingField(field + ".type"), source.Connection ?? throw KmsErrors.MissingField(field + ".connection"),
+            source.Table, source.Column, source.Filter, source.ContextColumn, source.Container, source.Prefix, source.MetadataName);
+
+    /// <summary>202 with the operation and its status URL in Location.</summary>
+    private static IResult Accepted(HttpContext http, OperationView started)
+    {
         KmsRequestContext.Of(http).SetKey(started.KeyId!);
         var response = ToResponse(started);
         http.Response.Headers.Location = response.StatusUrl;
@@ -81,5 +107,12 @@ public sealed class OperationsHandler
     private static OperationResponse ToResponse(OperationView v) =>
         new(v.OperationId, v.Type, v.KeyId, v.State, v.Step, v.Checkpoints, v.Version, v.Error, v.CreatedAt, v.LastUpdatedAt,
             "/api/operations/" + Uri.EscapeDataString(v.OperationId),
-            v.Progress is { } p ? new RewrapProgressResponse(p.Done, p.Skipped, p.Failed, p.Total, p.ItemsPerSecond, p.EtaSeconds, p.Pass) : null);
+            v.Progress is { } p ? new RewrapProgressResponse(p.Done, p.Skipped, p.Failed, p.Total, p.ItemsPerSecond, p.EtaSeconds, p.Pass) : null,
+            v.Approvals is { } a
+                ? new OperationApprovalsResponse(a.Required, a.RequestedBy,
+                    a.Received.Select(r => new OperationApproval(r.Principal, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Comment)).ToArray(), a.State,
+                    a.ExpiresAt is { } e ? new DateTimeOffset(e, TimeSpan.Zero) : null)
+                : null,
+            v.TimeToRevoke is { } t ? new TimeToRevokeResponse(Math.Round(t.RevokedMs, 1), t.PublishedMs is { } ms ? Math.Round(ms, 1) : null) : null,
+            v.Related);
 }

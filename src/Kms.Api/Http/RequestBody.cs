@@ -13,6 +13,17 @@ public sealed class RequestBody
 
     public RequestBody(IOptions<KmsOptions> options) => _maxBytes = options.Value.MaxRequestBodyBytes;
 
+    /// <summary>
+    /// The body of a route whose body is optional: <paramref name="empty"/> when the request has none (no Content-Length
+    /// and no chunked body, or a length of 0); a chunked body is read like any other.
+    /// </summary>
+    public async Task<T> ReadOptionalAsync<T>(HttpRequest request, T empty, CancellationToken cancellationToken) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var hasBody = request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        return hasBody ? await ReadAsync<T>(request, cancellationToken) : empty;
+    }
+
     public async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
         using var buffer = await ReadBytesAsync(request, cancellationToken);

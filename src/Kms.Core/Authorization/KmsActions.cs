@@ -26,10 +26,10 @@ public static class KmsActions
     public const string ScheduleKeyDeletion = "kms:ScheduleKeyDeletion";
     public const string CancelKeyDeletion = "kms:CancelKeyDeletion";
     public const string SetDeletionProtection = "kms:SetDeletionProtection";
-    public const string RequestDestruction = "kms:RequestDestruction";
 
     // Operations (kms.operator, and kms.admin); reading them also kms.auditor.
     public const string RotateKey = "kms:RotateKey";
+    public const string RevokeKeyVersion = "kms:RevokeKeyVersion";
     public const string Rewrap = "kms:Rewrap";
     public const string ListOperations = "kms:ListOperations";
     public const string ReadOperation = "kms:ReadOperation";
@@ -38,9 +38,8 @@ public static class KmsActions
     // Audit (kms.auditor).
     public const string ReadAudit = "kms:ReadAudit";
 
-    // Approvals (kms.approver); reading them also kms.auditor and kms.admin.
+    // Approving the destruction an operation waits for (kms.approver), on the operation's key.
     public const string Approve = "kms:Approve";
-    public const string ReadApprovals = "kms:ReadApprovals";
 
     // Cryptography (kms.crypto).
     public const string Encrypt = "kms:Encrypt";
@@ -59,7 +58,7 @@ public static class KmsActions
     {
         CreateKey, ListKeys, DescribeKey, EnableKey, DisableKey, ListKeyVersions, EnableKeyVersion, DisableKeyVersion, PutAlias,
         DeleteAlias, GetKeyPolicy, PutKeyPolicy, SimulatePolicy, ManageRoleAssignments, ScheduleKeyDeletion, CancelKeyDeletion,
-        SetDeletionProtection, RequestDestruction, RotateKey, Approve, ReadApprovals, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+        SetDeletionProtection, RotateKey, RevokeKeyVersion, Approve, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
         Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit, ListOperations, ReadOperation, ControlOperation, Rewrap,
     };
 
@@ -69,7 +68,7 @@ public static class KmsActions
     /// </summary>
     public static IReadOnlySet<string> KeyIndependent { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadApprovals, Approve, ReadAudit, ListOperations,
+        CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadAudit, ListOperations,
     };
 
     /// <summary>

@@ -19,8 +19,9 @@ public static class KmsRoles
             KmsActions.ListKeyVersions, KmsActions.EnableKeyVersion, KmsActions.DisableKeyVersion, KmsActions.PutAlias,
             KmsActions.DeleteAlias, KmsActions.GetKeyPolicy, KmsActions.PutKeyPolicy, KmsActions.SimulatePolicy,
             KmsActions.ManageRoleAssignments, KmsActions.ScheduleKeyDeletion, KmsActions.CancelKeyDeletion,
-            KmsActions.SetDeletionProtection, KmsActions.RequestDestruction, KmsActions.RotateKey, KmsActions.ReadApprovals,
+            KmsActions.SetDeletionProtection, KmsActions.RotateKey,
             KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
+            KmsActions.RevokeKeyVersion,
         },
         [Crypto] = new(StringComparer.Ordinal)
         {
@@ -30,11 +31,12 @@ public static class KmsRoles
         [Operator] = new(KeyReads, StringComparer.Ordinal)
         {
             KmsActions.RotateKey, KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
+            KmsActions.RevokeKeyVersion,
         },
-        [Approver] = new(StringComparer.Ordinal) { KmsActions.Approve, KmsActions.ReadApprovals },
+        [Approver] = new(StringComparer.Ordinal) { KmsActions.Approve, KmsActions.ListOperations, KmsActions.ReadOperation },
         [Auditor] = new(KeyReads, StringComparer.Ordinal)
         {
-            KmsActions.ReadApprovals, KmsActions.ReadAudit, KmsActions.ListOperations, KmsActions.ReadOperation,
+            KmsActions.ReadAudit, KmsActions.ListOperations, KmsActions.ReadOperation,
         },
     };
 

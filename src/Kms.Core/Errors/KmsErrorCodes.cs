@@ -23,6 +23,9 @@ public static class KmsErrorCodes
     public const string UnsupportedKeySpec = "UnsupportedKeySpec";
     public const string KeyDisabled = "KeyDisabled";
     public const string KeyVersionDisabled = "KeyVersionDisabled";
+    public const string KeyVersionRevoked = "KeyVersionRevoked";
+    public const string KeyVersionDestroyed = "KeyVersionDestroyed";
+    public const string KeyDestroyed = "KeyDestroyed";
     public const string InvalidCiphertext = "InvalidCiphertext";
     public const string ConcurrentModification = "ConcurrentModification";
     public const string HsmUnavailable = "HsmUnavailable";

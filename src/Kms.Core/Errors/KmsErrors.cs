@@ -52,6 +52,24 @@ public static class KmsErrors
     public static KmsException KeyVersionDisabled(string keyId, int version) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyVersionDisabled, $"Version {version} of key '{keyId}' is disabled.");
 
+    public static KmsException KeyVersionRevoked(string keyId, int version) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyVersionRevoked,
+            $"Version {version} of key '{keyId}' was revoked and cannot be used; data under it is being moved to the key's new version.");
+
+    public static KmsException KeyVersionDestroyed(string keyId, int version) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyVersionDestroyed, $"Version {version} of key '{keyId}' was destroyed; its material no longer exists.");
+
+    /// <summary>The refusal for a version that is not enabled, naming why.</summary>
+    public static KmsException VersionNotUsable(string keyId, KeyVersionRecord version) => version.State switch
+    {
+        KeyVersionState.Revoked => KeyVersionRevoked(keyId, version.Version),
+        KeyVersionState.Destroyed => KeyVersionDestroyed(keyId, version.Version),
+        _ => KeyVersionDisabled(keyId, version.Version),
+    };
+
+    public static KmsException KeyDestroyed(string keyId) =>
+        new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyDestroyed, $"Key '{keyId}' was destroyed; its material no longer exists.");
+
     /// <summary>
     /// One answer for every ciphertext that does not open: truncated, tampered, wrong context or wrong key.
     /// Saying which would hand an attacker an oracle.
@@ -102,9 +120,6 @@ public static class KmsErrors
 
     public static KmsException RoleAssignmentNotFound(string id) =>
         new(KmsErrorKind.NotFound, KmsErrorCodes.RoleAssignmentNotFound, $"Role assignment '{id}' was not found.");
-
-    public static KmsException ApprovalNotFound(string id) =>
-        new(KmsErrorKind.NotFound, KmsErrorCodes.ApprovalNotFound, $"Approval request '{id}' was not found.");
 
     public static KmsException ApprovalNotAllowed(string message) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.ApprovalNotAllowed, message);

@@ -39,6 +39,10 @@ public sealed class ChangeEvents
     public IReadOnlyList<KmsEvent> RotationFailed(KeyRecord key, KeyVersionRecord version, string reason, Actor actor) =>
         One(actor, (principal, request, now) => KmsEventFactory.RotationFailed(key, version, reason, principal, request, now));
 
+    /// <summary>An emergency revocation withdrew the version (KeyVersionRevoked).</summary>
+    public IReadOnlyList<KmsEvent> Revoked(KeyRecord key, KeyVersionRecord version, string reason, string operationId, Actor actor) =>
+        One(actor, (principal, request, now) => KmsEventFactory.VersionRevoked(key, version, reason, operationId, principal, request, now));
+
     public IReadOnlyList<KmsEvent> Policy(string keyId, string document) =>
         One(null, (principal, request, now) => KmsEventFactory.PolicyChanged(keyId, document, principal, request, now));
 

@@ -33,6 +33,22 @@ public sealed record KeyVersionEventData(
     string? Principal,
     string? RequestId);
 
+/// <summary>
+/// Data of KeyVersionRevoked: the version is refused for every use from now on. Subscribers drop cached data keys and
+/// plaintext obtained under it.
+/// </summary>
+/// <param name="Reason">Why, as the operator gave it.</param>
+/// <param name="OperationId">The revocation operation (status at <c>GET /api/operations/{id}</c>).</param>
+public sealed record KeyVersionRevokedEventData(
+    string KeyId,
+    int Version,
+    string VersionState,
+    int PrimaryVersion,
+    string Reason,
+    string OperationId,
+    string? Principal,
+    string? RequestId);
+
 /// <summary>Data of KeyRotated: the primary version moved from <paramref name="PreviousPrimaryVersion"/> to <paramref name="PrimaryVersion"/>.</summary>
 public sealed record KeyRotatedEventData(string KeyId, int PreviousPrimaryVersion, int PrimaryVersion, string? Principal, string? RequestId);
 

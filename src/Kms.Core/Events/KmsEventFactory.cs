@@ -29,6 +29,11 @@ public static class KmsEventFactory
         Create(type, VersionSubject(key.KeyId, version.Version), time, new KeyVersionEventData(key.KeyId, version.Version,
             KeyVersionStateNames.ToWire(version.State), key.PrimaryVersion, principal, requestId));
 
+    public static KmsEvent VersionRevoked(KeyRecord key, KeyVersionRecord version, string reason, string operationId, string? principal,
+        string? requestId, DateTimeOffset time) =>
+        Create(KmsEventTypes.KeyVersionRevoked, VersionSubject(key.KeyId, version.Version), time, new KeyVersionRevokedEventData(key.KeyId,
+            version.Version, KeyVersionStateNames.ToWire(version.State), key.PrimaryVersion, reason, operationId, principal, requestId));
+
     public static KmsEvent KeyRotated(KeyRecord key, int previousPrimary, string? principal, string? requestId, DateTimeOffset time) =>
         Create(KmsEventTypes.KeyRotated, KeySubject(key.KeyId), time,
             new KeyRotatedEventData(key.KeyId, previousPrimary, key.PrimaryVersion, principal, requestId));

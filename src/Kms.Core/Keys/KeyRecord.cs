@@ -9,6 +9,7 @@ namespace Kms.Core;
 /// <param name="DeletionDate">When the key is to be destroyed; set only while <see cref="KeyState.PendingDeletion"/>.</param>
 /// <param name="RotationPeriodDays">Rotate automatically every so many days; null: only when asked.</param>
 /// <param name="NextRotationAt">When the scheduler starts the next staged rotation; set with the period.</param>
+/// <param name="DeletionRequestedBy">Who scheduled the deletion: that principal may not approve the destruction.</param>
 public sealed record KeyRecord(
     string KeyId,
     KeySpec Spec,
@@ -24,7 +25,8 @@ public sealed record KeyRecord(
     bool DeletionProtection = false,
     DateTimeOffset? DeletionDate = null,
     int? RotationPeriodDays = null,
-    DateTimeOffset? NextRotationAt = null)
+    DateTimeOffset? NextRotationAt = null,
+    string? DeletionRequestedBy = null)
 {
     /// <summary>The key after a rotation at <paramref name="now"/>: the next one is a period later (unchanged without a period).</summary>
     public KeyRecord RotatedAt(DateTimeOffset now) => RotationPeriodDays is { } days ? this with { NextRotationAt = now.AddDays(days) } : this;
@@ -48,7 +50,12 @@ public sealed record KeyVersionRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset StateChangedAt,
     string? ETag = null,
-    string? Operation = null);
+    string? Operation = null,
+    string? RevokedBy = null)
+{
+    /// <summary>True when the version was revoked or destroyed: no state change may bring it back.</summary>
+    public bool IsWithdrawn => State is KeyVersionState.Revoked or KeyVersionState.Destroyed;
+}
 
 /// <summary>A friendly name that points at a key. Aliases can be re-pointed; key ids never change.</summary>
 public sealed record AliasRecord(string Name, string KeyId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ETag = null);

@@ -82,7 +82,8 @@ public static class SigningAlgorithmNames
 public static class KeyStateNames
 {
     private static readonly WireNameTable<KeyState> Table = new("key state",
-        (KeyState.Enabled, "ENABLED"), (KeyState.Disabled, "DISABLED"), (KeyState.PendingDeletion, "PENDING_DELETION"));
+        (KeyState.Enabled, "ENABLED"), (KeyState.Disabled, "DISABLED"), (KeyState.PendingDeletion, "PENDING_DELETION"),
+        (KeyState.Destroyed, "DESTROYED"));
 
     public static string ToWire(KeyState state) => Table.ToWire(state);
 }
@@ -90,7 +91,8 @@ public static class KeyStateNames
 public static class KeyVersionStateNames
 {
     private static readonly WireNameTable<KeyVersionState> Table = new("key version state",
-        (KeyVersionState.Enabled, "ENABLED"), (KeyVersionState.Disabled, "DISABLED"));
+        (KeyVersionState.Enabled, "ENABLED"), (KeyVersionState.Disabled, "DISABLED"),
+        (KeyVersionState.Revoked, "REVOKED"), (KeyVersionState.Destroyed, "DESTROYED"));
 
     public static string ToWire(KeyVersionState state) => Table.ToWire(state);
 }

@@ -173,7 +173,7 @@ public sealed class CryptoService
         var version = await _catalog.GetVersionAsync(key.KeyId, number, cancellationToken);
         if (version.State != KeyVersionState.Enabled)
         {
-            throw KmsErrors.KeyVersionDisabled(key.KeyId, number);
+            throw KmsErrors.VersionNotUsable(key.KeyId, version);
         }
 
         return (key, version);
@@ -187,6 +187,8 @@ public sealed class CryptoService
                 return;
             case KeyState.PendingDeletion:
                 throw KmsErrors.KeyPendingDeletion(key.KeyId);
+            case KeyState.Destroyed:
+                throw KmsErrors.KeyDestroyed(key.KeyId);
             default:
                 throw KmsErrors.KeyDisabled(key.KeyId);
         }

@@ -29,7 +29,6 @@ public sealed partial class KeyManager
 {
     public const int MaxDescriptionLength = 1024;
     public const int MaxTags = 50;
-    public const int MinDeletionWaitingDays = 7;
     public const int MaxDeletionWaitingDays = 30;
 
     private readonly IKeyStore _keys;
@@ -135,6 +134,7 @@ public sealed partial class KeyManager
         return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, state == KeyState.Enabled ? KmsActions.EnableKey : KmsActions.DisableKey, cancellationToken);
+            RequireNotDestroyed(key);
             if (key.State == KeyState.PendingDeletion)
             {
                 throw KmsErrors.KeyPendingDeletion(key.KeyId);
@@ -161,14 +161,15 @@ public sealed partial class KeyManager
     public Task<KeyRecord> ScheduleDeletionAsync(string keyId, int? waitingDays, CancellationToken cancellationToken)
     {
         var days = waitingDays ?? MaxDeletionWaitingDays;
-        if (days is < MinDeletionWaitingDays or > MaxDeletionWaitingDays)
+        if (days < _options.MinDeletionWaitingDays || days > MaxDeletionWaitingDays)
         {
-            throw KmsErrors.Validation($"'waitingDays' must be between {MinDeletionWaitingDays} and {MaxDeletionWaitingDays}.");
+            throw KmsErrors.Validation($"'waitingDays' must be between {_options.MinDeletionWaitingDays} and {MaxDeletionWaitingDays}.");
         }
 
         return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.ScheduleKeyDeletion, cancellationToken);
+            RequireNotDestroyed(key);
             if (key.DeletionProtection)
             {
                 throw KmsErrors.DeletionProtected(key.KeyId);
@@ -180,7 +181,11 @@ public sealed partial class KeyManager
             }
 
             var now = _time.GetUtcNow();
-            var changed = key with { State = KeyState.PendingDeletion, DeletionDate = now.AddDays(days), UpdatedAt = now };
+            var changed = key with
+            {
+                // Whole seconds: the date names the deletion's operation, and must read back from storage exactly as written.
+                State = KeyState.PendingDeletion, DeletionDate = WholeSeconds(now.AddDays(days)), DeletionRequestedBy = _access.Principal, UpdatedAt = now,
+            };
             var updated = await _keys.UpdateKeyAsync(changed, _events.Key(KmsEventTypes.KeyDeletionScheduled, changed), cancellationToken);
             ForgetKey(key.KeyId);
             LogKeyStateChanged(key.KeyId, KeyState.PendingDeletion.ToString());
@@ -198,7 +203,7 @@ public sealed partial class KeyManager
                 throw KmsErrors.Validation($"Key '{key.KeyId}' is not pending deletion.");
             }
 
-            var changed = key with { State = KeyState.Disabled, DeletionDate = null, UpdatedAt = _time.GetUtcNow() };
+            var changed = key with { State = KeyState.Disabled, DeletionDate = null, DeletionRequestedBy = null, UpdatedAt = _time.GetUtcNow() };
             var updated = await _keys.UpdateKeyAsync(changed, _events.Key(KmsEventTypes.KeyDeletionCanceled, changed), cancellationToken);
             ForgetKey(key.KeyId);
             LogKeyStateChanged(key.KeyId, KeyState.Disabled.ToString());
@@ -235,6 +240,7 @@ public sealed partial class KeyManager
         return ConflictRetry.RunAsync(async () =>
         {
             var key = await RequireKeyAsync(keyId, KmsActions.RotateKey, cancellationToken);
+            RequireNotDestroyed(key);
             if (key.RotationPeriodDays == days)
             {
                 return key;
@@ -252,6 +258,7 @@ public sealed partial class KeyManager
     public async Task<(KeyRecord Key, KeyVersionRecord Version)> RotateAsync(string keyId, CancellationToken cancellationToken)
     {
         var key = await RequireKeyAsync(keyId, KmsActions.RotateKey, cancellationToken);
+        RequireNotDestroyed(key);
         if (key.State == KeyState.PendingDeletion)
         {
             throw KmsErrors.KeyPendingDeletion(key.KeyId);
@@ -282,6 +289,12 @@ public sealed partial class KeyManager
             var key = await RequireKeyAsync(keyId,
                 state == KeyVersionState.Enabled ? KmsActions.EnableKeyVersion : KmsActions.DisableKeyVersion, cancellationToken);
             var record = await _keys.GetVersionAsync(key.KeyId, version, cancellationToken) ?? throw KmsErrors.KeyVersionNotFound(key.KeyId, version);
+            if (record.IsWithdrawn)
+            {
+                // A revoked or destroyed version never comes back, and disabling it would hide why it is refused.
+                throw KmsErrors.VersionNotUsable(key.KeyId, record);
+            }
+
             if (record.State == state)
             {
                 return (key, record);
@@ -353,6 +366,16 @@ public sealed partial class KeyManager
         var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
         await _access.DemandAsync(action, key.KeyId, null, cancellationToken);
         return key;
+    }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerSecond, time.Offset);
+
+    private static void RequireNotDestroyed(KeyRecord key)
+    {
+        if (key.State == KeyState.Destroyed)
+        {
+            throw KmsErrors.KeyDestroyed(key.KeyId);
+        }
     }
 
     /// <summary>Drops cached metadata and unwrapped HSM handles so a disabled key stops working at once.</summary>

@@ -48,9 +48,9 @@ public sealed partial class KeyRotationSteps
                 return new StandbyVersion(mine.Version, key.PrimaryVersion == mine.Version ? PreviousOf(versions, mine) : key.PrimaryVersion);
             }
 
-            if (key.State == KeyState.PendingDeletion)
+            if (key.State is KeyState.PendingDeletion or KeyState.Destroyed)
             {
-                throw KmsErrors.KeyPendingDeletion(key.KeyId);
+                throw key.State == KeyState.Destroyed ? KmsErrors.KeyDestroyed(key.KeyId) : KmsErrors.KeyPendingDeletion(key.KeyId);
             }
 
             var material = _hsm.GenerateKey(key.Spec);
@@ -145,7 +145,7 @@ public sealed partial class KeyRotationSteps
         var key = await RequireKeyAsync(keyId, cancellationToken);
         foreach (var record in await _keys.ListVersionsAsync(key.KeyId, cancellationToken))
         {
-            if (record.Version == key.PrimaryVersion || record.State == KeyVersionState.Disabled || (versions is not null && !versions.Contains(record.Version)))
+            if (record.Version == key.PrimaryVersion || record.State != KeyVersionState.Enabled || (versions is not null && !versions.Contains(record.Version)))
             {
                 continue;
             }

@@ -20,12 +20,14 @@ public enum RewrapOutcome
 public sealed record RewrapItemResult(RewrapOutcome Outcome, byte[]? Ciphertext, int? FromVersion, string? Error);
 
 /// <summary>The key, its target (primary) version and every version by number, read once per page.</summary>
-public sealed record RewrapTarget(KeyRecord Key, KeyVersionRecord Primary, IReadOnlyDictionary<int, KeyVersionRecord> Versions);
+/// <param name="Revocation">The revocation this rewrap runs for: it alone may open the versions that revocation revoked.</param>
+public sealed record RewrapTarget(KeyRecord Key, KeyVersionRecord Primary, IReadOnlyDictionary<int, KeyVersionRecord> Versions, string? Revocation = null);
 
 /// <summary>
 /// Re-encrypts stored ciphertexts to a key's primary version inside the service: the plaintext exists only in this
 /// process's memory, for the moment between open and seal, and is zeroed at once. Unlike Decrypt, a rewrap may open
-/// a <em>disabled</em> version: moving data off a withdrawn version is exactly what it is for.
+/// a <em>disabled</em> version: moving data off a withdrawn version is exactly what it is for. A <em>revoked</em> version
+/// opens only for the rewrap of the revocation that revoked it; a destroyed one never.
 /// </summary>
 public sealed class Rewrapper
 {
@@ -39,7 +41,7 @@ public sealed class Rewrapper
     }
 
     /// <summary>Reads the key fresh; refuses when it is not enabled or its primary version is not.</summary>
-    public async Task<RewrapTarget> TargetAsync(string keyId, CancellationToken cancellationToken)
+    public async Task<RewrapTarget> TargetAsync(string keyId, CancellationToken cancellationToken, string? revocation = null)
     {
         var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
         if (key.State != KeyState.Enabled)
@@ -59,7 +61,7 @@ public sealed class Rewrapper
             throw KmsErrors.KeyVersionDisabled(key.KeyId, primary.Version);
         }
 
-        return new RewrapTarget(key, primary, versions);
+        return new RewrapTarget(key, primary, versions, revocation);
     }
 
     /// <summary>Where the item stands: which version holds it, and whether the campaign should move it.</summary>
@@ -106,6 +108,11 @@ public sealed class Rewrapper
         if (!target.Versions.TryGetValue(number!.Value, out var source))
         {
             return new RewrapItemResult(RewrapOutcome.Failed, null, number, $"version {number} does not exist");
+        }
+
+        if (source.State == KeyVersionState.Destroyed || (source.State == KeyVersionState.Revoked && source.RevokedBy != target.Revocation))
+        {
+            return new RewrapItemResult(RewrapOutcome.Failed, null, number, $"version {number} is {KeyVersionStateNames.ToWire(source.State)}");
         }
 
         byte[] plaintext;

@@ -9,8 +9,8 @@ namespace Kms.Storage.Tables.Internal;
 
 /// <summary>
 /// Mapping between the domain records and table rows. The layout is described on <see cref="TableKeyStore"/>,
-/// <see cref="TableAliasStore"/>, <see cref="TableKeyPolicyStore"/>, <see cref="TableRoleAssignmentStore"/> and
-/// <see cref="TableApprovalStore"/>; property names here are the stored names and must not change.
+/// <see cref="TableAliasStore"/>, <see cref="TableKeyPolicyStore"/>, <see cref="TableRoleAssignmentStore"/>;
+/// property names here are the stored names and must not change.
 /// </summary>
 internal static partial class Entities
 {
@@ -36,11 +36,13 @@ internal static partial class Entities
     public const string PublicKey = nameof(PublicKey);
     public const string RootKeyLabel = nameof(RootKeyLabel);
     public const string StateChangedAt = nameof(StateChangedAt);
+    public const string RevokedBy = nameof(RevokedBy);
     public const string KeyId = nameof(KeyId);
     public const string DeletionProtection = nameof(DeletionProtection);
     public const string DeletionDate = nameof(DeletionDate);
     public const string RotationPeriodDays = nameof(RotationPeriodDays);
     public const string NextRotationAt = nameof(NextRotationAt);
+    public const string DeletionRequestedBy = nameof(DeletionRequestedBy);
 
     /// <summary>"v" and the version zero-padded to 10 digits (int.MaxValue has 10), e.g. v0000000001.</summary>
     public static string VersionRowKey(int version) =>
@@ -85,6 +87,11 @@ internal static partial class Entities
             entity[DeletionDate] = deletionDate;
         }
 
+        if (key.DeletionRequestedBy is not null)
+        {
+            entity[DeletionRequestedBy] = key.DeletionRequestedBy;
+        }
+
         if (key.RotationPeriodDays is { } period)
         {
             entity[RotationPeriodDays] = period;
@@ -123,7 +130,8 @@ internal static partial class Entities
             entity.GetBoolean(DeletionProtection) ?? false,
             entity.GetDateTimeOffset(DeletionDate),
             entity.GetInt32(RotationPeriodDays),
-            entity.GetDateTimeOffset(NextRotationAt));
+            entity.GetDateTimeOffset(NextRotationAt),
+            entity.GetString(DeletionRequestedBy));
     }
 
     public static TableEntity ToEntity(KeyVersionRecord version)
@@ -150,26 +158,46 @@ internal static partial class Entities
         return entity;
     }
 
-    /// <summary>Only the mutable part of a version row, for a merge that cannot touch the material.</summary>
-    public static TableEntity ToStatePatch(KeyVersionRecord version) =>
-        new(version.KeyId, VersionRowKey(version.Version))
+    /// <summary>
+    /// Only the mutable part of a version row, for a merge that cannot touch the material, with one exception:
+    /// destruction, whose whole point is to remove it (the material column is emptied).
+    /// </summary>
+    public static TableEntity ToStatePatch(KeyVersionRecord version)
+    {
+        var patch = new TableEntity(version.KeyId, VersionRowKey(version.Version))
         {
             [State] = version.State.ToString(),
             [StateChangedAt] = version.StateChangedAt,
         };
+        if (version.RevokedBy is not null)
+        {
+            patch[RevokedBy] = version.RevokedBy;
+        }
 
-    public static KeyVersionRecord ToVersion(TableEntity entity) =>
-        new(
+        if (version.State == KeyVersionState.Destroyed)
+        {
+            patch[WrappedMaterial] = Array.Empty<byte>();
+        }
+
+        return patch;
+    }
+
+    public static KeyVersionRecord ToVersion(TableEntity entity)
+    {
+        var state = ParseEnum<KeyVersionState>(entity, State);
+        return new(
             entity.PartitionKey,
             Required(entity, Version, entity.GetInt32(Version)),
-            ParseEnum<KeyVersionState>(entity, State),
-            Required(entity, WrappedMaterial, entity.GetBinary(WrappedMaterial)),
+            state,
+            state == KeyVersionState.Destroyed ? entity.GetBinary(WrappedMaterial) ?? [] : Required(entity, WrappedMaterial, entity.GetBinary(WrappedMaterial)),
             entity.GetBinary(PublicKey),
             Required(entity, RootKeyLabel, entity.GetString(RootKeyLabel)),
             Required(entity, CreatedAt, entity.GetDateTimeOffset(CreatedAt)),
             Required(entity, StateChangedAt, entity.GetDateTimeOffset(StateChangedAt)),
             entity.ETag.ToString(),
-            entity.GetString(Operation));
+            entity.GetString(Operation),
+            entity.GetString(RevokedBy));
+    }
 
     public static TableEntity ToEntity(AliasRecord alias) =>
         new(alias.Name, AliasRowKey)

@@ -17,7 +17,6 @@ internal sealed class KmsTables
         Keys = service.GetTableClient(options.KeysTableName);
         Aliases = service.GetTableClient(options.AliasesTableName);
         RoleAssignments = service.GetTableClient(options.RoleAssignmentsTableName);
-        Approvals = service.GetTableClient(options.ApprovalsTableName);
         Audit = service.GetTableClient(options.AuditTableName);
         OutboxPoison = service.GetTableClient(options.OutboxPoisonTableName);
     }
@@ -32,13 +31,12 @@ internal sealed class KmsTables
 
     public TableClient RoleAssignments { get; }
 
-    public TableClient Approvals { get; }
 
     public TableClient Audit { get; }
 
     public TableClient OutboxPoison { get; }
 
-    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Approvals, Audit, OutboxPoison];
+    public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Audit, OutboxPoison];
 
     public static KmsTables Create(TableStorageOptions options)
     {

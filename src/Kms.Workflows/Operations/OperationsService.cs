@@ -3,10 +3,14 @@ using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
 using Kms.Core.Services;
+using Kms.Workflows.Approvals;
+using Kms.Workflows.Deletion;
+using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 using OperationPage = Kms.Core.Page<Kms.Workflows.Operations.OperationView>;
 
 namespace Kms.Workflows.Operations;
@@ -23,15 +27,20 @@ public sealed record OperationView(
     string? Error,
     DateTimeOffset CreatedAt,
     DateTimeOffset LastUpdatedAt,
-    RewrapProgress? Progress = null);
+    RewrapProgress? Progress = null,
+    ApprovalProgress? Approvals = null,
+    TimeToRevoke? TimeToRevoke = null,
+    IReadOnlyList<string>? Related = null);
 
 /// <summary>Operation kinds and their instance-id prefixes.</summary>
 public static class OperationTypes
 {
     public const string Rotation = "rotation";
     public const string Rewrap = "rewrap";
+    public const string Revocation = "revocation";
+    public const string Deletion = "deletion";
 
-    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap];
+    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap, Revocation, Deletion];
 }
 
 /// <summary>
@@ -41,19 +50,31 @@ public static class OperationTypes
 /// </summary>
 public sealed class OperationsService
 {
+    public const int MaxRevocationSources = 10;
+    public const int MaxCommentLength = 512;
+
+    private static readonly OrchestrationRuntimeStatus[] Ever = Enum.GetValues<OrchestrationRuntimeStatus>();
+    private static readonly OrchestrationRuntimeStatus[] InProgress =
+        [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended];
+
     private readonly IKeyStore _keys;
     private readonly IAccessGuard _access;
     private readonly IRewrapSources _sources;
     private readonly Rewrapper _rewrapper;
+    private readonly KeyRevocationSteps _revocation;
     private readonly TimeProvider _time;
+    private readonly KmsOptions _options;
 
-    public OperationsService(IKeyStore keys, IAccessGuard access, IRewrapSources sources, Rewrapper rewrapper, TimeProvider time)
+    public OperationsService(IKeyStore keys, IAccessGuard access, IRewrapSources sources, Rewrapper rewrapper, KeyRevocationSteps revocation,
+        TimeProvider time, IOptions<KmsOptions> options)
     {
         _keys = keys;
         _access = access;
         _sources = sources;
         _rewrapper = rewrapper;
+        _revocation = revocation;
         _time = time;
+        _options = options.Value;
     }
 
     /// <summary>Starts a staged rotation of the key; refused while another rotation of it is in progress.</summary>
@@ -92,6 +113,150 @@ public sealed class OperationsService
         var id = await StartAsync(client, OperationTypes.Rewrap, key.KeyId, nameof(RewrapOrchestrator), new RewrapRun(input), cancellationToken);
         return new OperationView(id, OperationTypes.Rewrap, key.KeyId, "PENDING", RewrapOrchestrator.Counting, [], null, null, _time.GetUtcNow(),
             _time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Emergency revocation: the versions are revoked by this request, before it answers (so they are refused from the
+    /// moment the caller hears back), and the orchestration does the rest. Revocations are never refused for another
+    /// operation in progress: an emergency does not wait.
+    /// </summary>
+    public async Task<OperationView> StartRevocationAsync(DurableTaskClient client, string keyId, IReadOnlyCollection<int>? versions, string? reason,
+        IReadOnlyList<RewrapSourceSpec>? sources, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var requestedAt = _time.GetUtcNow();
+        var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
+        await _access.DemandAsync(KmsActions.RevokeKeyVersion, key.KeyId, null, cancellationToken);
+        var numbers = KeyRevocationSteps.Validate(key, versions, reason);
+        if (key.State == KeyState.PendingDeletion)
+        {
+            throw KmsErrors.KeyPendingDeletion(key.KeyId);
+        }
+
+        sources ??= [];
+        if (sources.Count > MaxRevocationSources)
+        {
+            throw KmsErrors.Validation($"A revocation rewraps at most {MaxRevocationSources} sources.");
+        }
+
+        if (sources.Count > 0 && key.Usage != KeyUsage.EncryptDecrypt)
+        {
+            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, "rewrap");
+        }
+
+        foreach (var source in sources)
+        {
+            _sources.Validate(source);
+        }
+
+        var id = NewOperationId(OperationTypes.Revocation, key.KeyId);
+        var actor = new Actor(_access.Principal, _access.RequestId);
+        var revoked = await _revocation.RevokeAsync(key.KeyId, numbers, reason!, id, actor, cancellationToken);
+        var input = new RevocationInput(key.KeyId, numbers, reason!, [.. sources], actor.Principal, actor.RequestId, requestedAt.UtcDateTime, revoked,
+            _options.RequiredApprovals, _options.ApprovalLifetime);
+        await CallAsync(() => client.ScheduleNewOrchestrationInstanceAsync(nameof(RevocationOrchestrator), input,
+            new StartOrchestrationOptions { InstanceId = id }, cancellationToken));
+        var now = _time.GetUtcNow();
+        return new OperationView(id, OperationTypes.Revocation, key.KeyId, "PENDING", RevocationSteps.Announce, [RevocationSteps.Revoked], null, null, now,
+            now, TimeToRevoke: new TimeToRevoke((revoked.RevokedAt - requestedAt).TotalMilliseconds, null));
+    }
+
+    /// <summary>The id of the deletion operation of a key scheduled for deletion at <paramref name="deletionDate"/>.</summary>
+    public static string DeletionOperationId(string keyId, DateTimeOffset deletionDate) =>
+        $"{OperationTypes.Deletion}-{keyId}-{deletionDate.UtcDateTime:yyyyMMddTHHmmssfff}";
+
+    /// <summary>
+    /// Makes sure the key's scheduled deletion has its operation (the durable timer): started once per deletion date,
+    /// whoever asks (the schedule request, or the scheduler's scan after a failure). Null when the key is not pending deletion.
+    /// </summary>
+    public async Task<string?> EnsureDeletionAsync(DurableTaskClient client, KeyRecord key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.State != KeyState.PendingDeletion || key.DeletionDate is not { } date)
+        {
+            return null;
+        }
+
+        var id = DeletionOperationId(key.KeyId, date);
+        var input = new DeletionInput(key.KeyId, date, key.DeletionRequestedBy ?? "unknown", null, _options.RequiredApprovals, _options.ApprovalLifetime);
+        return await CallAsync(async () =>
+        {
+            if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken) is null)
+            {
+                try
+                {
+                    await client.ScheduleNewOrchestrationInstanceAsync(nameof(DeletionOrchestrator), input,
+                        new StartOrchestrationOptions { InstanceId = id }.WithDedupeStatuses(Ever), cancellationToken);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Started by someone else between our read and our start (that one stands), or the engine failed (this rethrows).
+                    if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken) is null)
+                    {
+                        throw;
+                    }
+                }
+            }
+
+            return id;
+        });
+    }
+
+    /// <summary>Stops the key's deletion operations that are still waiting (its deletion was cancelled).</summary>
+    public async Task StopDeletionAsync(DurableTaskClient client, string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        await CallAsync(async () =>
+        {
+            var waiting = client.GetAllInstancesAsync(new OrchestrationQuery
+            {
+                InstanceIdPrefix = $"{OperationTypes.Deletion}-{KeyIdentifiers.RequireKeyId(keyId)}-", Statuses = InProgress,
+            });
+            await foreach (var instance in waiting.WithCancellation(cancellationToken))
+            {
+                await client.TerminateInstanceAsync(instance.InstanceId, $"deletion canceled by {_access.Principal}", cancellationToken);
+            }
+
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Adds the caller's approval to an operation that needs approvals (raised as an external event). Refused for the
+    /// principal who requested the operation and for one who approved already; the orchestration applies the same rules.
+    /// </summary>
+    public async Task<OperationView> ApproveAsync(DurableTaskClient client, string operationId, string? comment, CancellationToken cancellationToken)
+    {
+        var (metadata, view) = await ReadAsync(client, operationId, cancellationToken);
+        await _access.DemandAsync(KmsActions.Approve, view.KeyId, null, cancellationToken);
+        if (comment is { Length: > MaxCommentLength })
+        {
+            throw KmsErrors.Validation($"'comment' is longer than {MaxCommentLength} characters.");
+        }
+
+        if (view.Approvals is not { State: ApprovalGate.Pending or ApprovalGate.Waiting } approvals || !InProgress.Contains(metadata.RuntimeStatus))
+        {
+            throw KmsErrors.OperationConflict($"Operation '{operationId}' is not collecting approvals.");
+        }
+
+        var principal = _access.Principal;
+        if (string.Equals(approvals.RequestedBy, principal, StringComparison.Ordinal))
+        {
+            throw KmsErrors.ApprovalNotAllowed("The principal who requested a destructive operation cannot approve it.");
+        }
+
+        if (approvals.Received.Any(a => string.Equals(a.Principal, principal, StringComparison.Ordinal)))
+        {
+            throw KmsErrors.ApprovalNotAllowed($"'{principal}' has already approved this operation.");
+        }
+
+        await CallAsync(async () =>
+        {
+            await client.RaiseEventAsync(operationId, ApprovalGate.EventName, new ApprovalSignal(principal, comment), cancellationToken);
+            return true;
+        });
+        return view;
     }
 
     public async Task<OperationView> GetAsync(DurableTaskClient client, string operationId, CancellationToken cancellationToken)
@@ -147,9 +312,14 @@ public sealed class OperationsService
         ControlAsync(client, operationId, [OrchestrationRuntimeStatus.Suspended], "resumed only while paused",
             (c, id) => c.ResumeInstanceAsync(id, $"resumed by {_access.Principal}", cancellationToken), cancellationToken);
 
-    /// <summary>Stops the operation where it is. Each step is atomic, so the key is left consistent (see docs/workflows.md).</summary>
+    /// <summary>
+    /// Stops the operation where it is. Each step is atomic, so the key is left consistent (see docs/workflows.md). A
+    /// deletion is stopped by cancelling the key's deletion instead, which also puts the key back to Disabled.
+    /// </summary>
     public Task<OperationView> CancelAsync(DurableTaskClient client, string operationId, CancellationToken cancellationToken) =>
-        ControlAsync(client, operationId,
+        operationId?.StartsWith(OperationTypes.Deletion + "-", StringComparison.Ordinal) == true && Parse(operationId) is { KeyId: { } key }
+            ? throw KmsErrors.OperationConflict($"A scheduled deletion is stopped by cancelling it: POST /api/keys/{key}/cancel-deletion.")
+            : ControlAsync(client, operationId!,
             [OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Suspended], "canceled only before it ends",
             (c, id) => c.TerminateInstanceAsync(id, $"canceled by {_access.Principal}", cancellationToken), cancellationToken);
 
@@ -158,13 +328,13 @@ public sealed class OperationsService
         CancellationToken cancellationToken)
     {
         var prefix = $"{type}-{keyId}-";
-        var id = prefix + $"{_time.GetUtcNow():yyyyMMddTHHmmssfff}-{Guid.NewGuid().ToString("N")[..8]}";
+        var id = NewOperationId(type, keyId);
         return await CallAsync(async () =>
         {
             var running = client.GetAllInstancesAsync(new OrchestrationQuery
             {
                 InstanceIdPrefix = prefix,
-                Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
+                Statuses = InProgress,
                 PageSize = 1,
             });
             await foreach (var other in running.WithCancellation(cancellationToken))
@@ -176,6 +346,9 @@ public sealed class OperationsService
                 cancellationToken);
         });
     }
+
+    private string NewOperationId(string type, string keyId) =>
+        $"{type}-{keyId}-{_time.GetUtcNow():yyyyMMddTHHmmssfff}-{Guid.NewGuid().ToString("N")[..8]}";
 
     private async Task<OperationView> ControlAsync(DurableTaskClient client, string operationId, OrchestrationRuntimeStatus[] allowed, string rule,
         Func<DurableTaskClient, string, Task> control, CancellationToken cancellationToken)
@@ -224,7 +397,8 @@ public sealed class OperationsService
 
         var error = metadata.FailureDetails?.ErrorMessage ?? progress?.Error;
         return new OperationView(metadata.InstanceId, type, keyId, StateName(metadata.RuntimeStatus), progress?.Step, progress?.Checkpoints ?? [],
-            progress?.Version, error, metadata.CreatedAt, metadata.LastUpdatedAt, progress?.Progress);
+            progress?.Version, error, metadata.CreatedAt, metadata.LastUpdatedAt, progress?.Progress, progress?.Approvals, progress?.TimeToRevoke,
+            progress?.Related);
     }
 
     /// <summary>The type and key named by an instance id of ours; null for any other instance.</summary>

@@ -6,8 +6,9 @@ namespace Kms.Workflows.Rewrap;
 /// <summary>What a rewrap campaign does: move the key's items in <paramref name="Source"/> onto its primary version.</summary>
 /// <param name="FromVersions">Versions to move off; null means every version but the primary.</param>
 /// <param name="DisableOldVersions">After a clean verification, disable the versions moved off.</param>
+/// <param name="Revocation">Set when a revocation runs the campaign: it may then open the versions that revocation revoked.</param>
 public sealed record RewrapInput(string KeyId, int[]? FromVersions, RewrapSourceSpec Source, bool DisableOldVersions, string RequestedBy,
-    string? RequestId)
+    string? RequestId, string? Revocation = null)
 {
     public Actor Actor => new(RequestedBy, RequestId);
 }

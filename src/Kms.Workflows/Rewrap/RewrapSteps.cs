@@ -25,7 +25,7 @@ public sealed class RewrapSteps
 
     public async Task<RewrapPageResult> RewrapPageAsync(RewrapPageRequest request, CancellationToken cancellationToken)
     {
-        var target = await _rewrapper.TargetAsync(request.Input.KeyId, cancellationToken);
+        var target = await _rewrapper.TargetAsync(request.Input.KeyId, cancellationToken, request.Input.Revocation);
         var source = _sources.Open(request.Input.Source);
         var page = await source.ReadPageAsync(request.Continuation, PageSize, cancellationToken);
         var from = request.Input.FromVersions?.ToHashSet();
@@ -79,7 +79,7 @@ public sealed class RewrapSteps
 
     public async Task<VerifyPageResult> VerifyPageAsync(RewrapPageRequest request, CancellationToken cancellationToken)
     {
-        var target = await _rewrapper.TargetAsync(request.Input.KeyId, cancellationToken);
+        var target = await _rewrapper.TargetAsync(request.Input.KeyId, cancellationToken, request.Input.Revocation);
         var page = await _sources.Open(request.Input.Source).ReadPageAsync(request.Continuation, PageSize, cancellationToken);
         var from = request.Input.FromVersions?.ToHashSet();
         // "Would be rewrapped" is exactly "still on a version the campaign moves off".

@@ -45,8 +45,7 @@ public sealed class PolicyEvaluatorRuleTests
     [InlineData(KmsActions.CreateKey, KmsRoles.Admin)]
     [InlineData(KmsActions.ListKeys, KmsRoles.Operator)]
     [InlineData(KmsActions.ManageRoleAssignments, KmsRoles.Admin)]
-    [InlineData(KmsActions.Approve, KmsRoles.Approver)]
-    [InlineData(KmsActions.ReadApprovals, KmsRoles.Auditor)]
+    [InlineData(KmsActions.ReadAudit, KmsRoles.Auditor)]
     public void Evaluate_KeyScopedGrantForKeyIndependentAction_DefaultDenyEvenWhenKeyIdGiven(string action, string role)
     {
         IReadOnlyList<RoleGrant> scoped = [new(role, Key, "assignment:1")];

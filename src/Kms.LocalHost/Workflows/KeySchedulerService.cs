@@ -1,11 +1,11 @@
-using Kms.Workflows.Rotation;
+using Kms.Workflows.Operations;
 using Microsoft.DurableTask.Client;
 
 namespace Kms.LocalHost.Workflows;
 
-/// <summary>The local stand-in for the Functions app's timer trigger: scans for due rotations every interval.</summary>
-internal sealed partial class RotationSchedulerService(RotationScheduler scheduler, DurableTaskClient client, TimeSpan interval,
-    ILogger<RotationSchedulerService> logger) : BackgroundService
+/// <summary>The local stand-in for the Functions app's timer trigger: scans the keys every interval (due rotations, deletions without their operation).</summary>
+internal sealed partial class KeySchedulerService(KeyScheduler scheduler, DurableTaskClient client, TimeSpan interval,
+    ILogger<KeySchedulerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,7 +14,7 @@ internal sealed partial class RotationSchedulerService(RotationScheduler schedul
             try
             {
                 await Task.Delay(interval, stoppingToken);
-                await scheduler.StartDueRotationsAsync(client, stoppingToken);
+                await scheduler.ScanAsync(client, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -28,6 +28,6 @@ internal sealed partial class RotationSchedulerService(RotationScheduler schedul
         }
     }
 
-    [LoggerMessage(EventId = 6200, Level = LogLevel.Warning, Message = "Scanning for due rotations failed; trying again at the next interval")]
+    [LoggerMessage(EventId = 6200, Level = LogLevel.Warning, Message = "Scanning the keys for due work failed; trying again at the next interval")]
     private partial void LogScanFailed(Exception exception);
 }
