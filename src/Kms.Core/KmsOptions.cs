@@ -33,6 +33,14 @@ public sealed class KmsOptions
     /// <summary>How long an approval request stays open.</summary>
     public TimeSpan ApprovalLifetime { get; set; } = TimeSpan.FromHours(72);
 
+    /// <summary>
+    /// How long a root-key rotation waits after switching the current root before its final sweep, so that keys
+    /// generated under the old root just before the switch (and still being stored) are stored by then and are
+    /// rewrapped too. Keep it above the longest create/rotate request (storage timeouts and retries) and above
+    /// <see cref="MetadataCacheTtl"/>.
+    /// </summary>
+    public TimeSpan RootRotationGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Throws when a value is out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
     {
@@ -45,5 +53,7 @@ public sealed class KmsOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MetadataCacheSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(RequiredApprovals, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ApprovalLifetime, TimeSpan.FromMinutes(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(RootRotationGracePeriod, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RootRotationGracePeriod, TimeSpan.FromHours(1));
     }
 }

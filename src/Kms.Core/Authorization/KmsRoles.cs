@@ -21,6 +21,7 @@ public static class KmsRoles
             KmsActions.ManageRoleAssignments, KmsActions.ScheduleKeyDeletion, KmsActions.CancelKeyDeletion,
             KmsActions.SetDeletionProtection, KmsActions.RequestDestruction, KmsActions.RotateKey, KmsActions.ReadApprovals,
             KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
+            KmsActions.RotateRootKey,
         },
         [Crypto] = new(StringComparer.Ordinal)
         {
