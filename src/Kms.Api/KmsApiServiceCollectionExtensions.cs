@@ -48,6 +48,9 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<OperationsService>();
         services.AddSingleton<Kms.Workflows.Rotation.RotationScheduler>();
         services.AddSingleton<OperationsHandler>();
+        services.AddSingleton<RootKeyRotationSteps>();
+        services.AddSingleton<Kms.Workflows.RootRotation.RootRotationService>();
+        services.AddSingleton<RootRotationHandler>();
         services.AddSingleton<AccessControl>();
         services.AddSingleton<IAccessGuard, RequestAccessGuard>();
         services.AddSingleton<BearerTokenAuthenticator>();

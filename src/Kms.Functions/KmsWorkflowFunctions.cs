@@ -1,5 +1,6 @@
 using Kms.Core.Services;
 using Kms.Workflows.Rewrap;
+using Kms.Workflows.RootRotation;
 using Kms.Workflows.Rotation;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -12,7 +13,7 @@ namespace Kms.Functions;
 /// engine registers (<see cref="Kms.Workflows.KmsWorkflows"/>); function names equal the class names, and a test
 /// proves functions.metadata declares every one.
 /// </summary>
-public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, RotationScheduler scheduler)
+public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, RotationScheduler scheduler, RootKeyRotationSteps roots)
 {
     /// <summary>Starts the staged rotations that are due, every minute (each runs once: see <see cref="RotationScheduler"/>).</summary>
     [Function("StartDueRotations")]
@@ -52,4 +53,21 @@ public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rew
 
     [Function(nameof(DisableOldVersionsActivity))]
     public Task<int[]> DisableOldVersions([ActivityTrigger] RewrapInput input) => DisableOldVersionsActivity.Execute(steps, input);
+
+    [Function(nameof(RootRotationOrchestrator))]
+    public static Task<RootRotationOutput?> RootRotation([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RootRotationOrchestrator().RunAsync(context, context.GetInput<RootRotationRun>()
+            ?? throw new InvalidOperationException("The root-key rotation has no input."));
+
+    [Function(nameof(CreateNextRootActivity))]
+    public Task<RootRotationRoots> CreateNextRoot([ActivityTrigger] RootRotationInput input) => CreateNextRootActivity.Execute(roots, input);
+
+    [Function(nameof(SweepRootPageActivity))]
+    public Task<RootSweepPage> SweepRootPage([ActivityTrigger] RootSweepRequest input) => SweepRootPageActivity.Execute(roots, input);
+
+    [Function(nameof(SwitchRootActivity))]
+    public Task<bool> SwitchRoot([ActivityTrigger] string input) => SwitchRootActivity.Execute(roots, input);
+
+    [Function(nameof(RetireOldRootsActivity))]
+    public Task<string[]> RetireOldRoots([ActivityTrigger] string input) => RetireOldRootsActivity.Execute(roots, input);
 }

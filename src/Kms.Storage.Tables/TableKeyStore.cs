@@ -8,6 +8,7 @@ using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Logging;
 // Azure.Page<T> is in scope too; the store returns the domain page.
 using KeyPage = Kms.Core.Page<Kms.Core.KeyRecord>;
+using VersionPage = Kms.Core.Page<Kms.Core.KeyVersionRecord>;
 
 namespace Kms.Storage.Tables;
 
@@ -38,7 +39,8 @@ namespace Kms.Storage.Tables;
 //     Version         Int32   the version number (same as in the RowKey)
 //     State           string  KeyVersionState enum name ("Enabled", "Disabled")
 //     WrappedMaterial Binary  secret or private key wrapped under the HSM root key (CKM_AES_KEY_WRAP_PAD);
-//                             written once when the row is added, never rewritten
+//                             written when the row is added; rewritten (with RootKeyLabel) only by root-key
+//                             rotation, which wraps the same key under the new root
 //     PublicKey       Binary  SubjectPublicKeyInfo DER; absent for symmetric keys
 //     RootKeyLabel    string  label of the HSM root key that wrapped the material
 //     CreatedAt       DateTime (UTC)
@@ -56,6 +58,7 @@ namespace Kms.Storage.Tables;
 //                ConcurrentModification is raised. So two racing rotations yield exactly one new primary.
 //   update key   Replace "key" row If-Match its ETag.
 //   update version  Merge of State and StateChangedAt only, If-Match its ETag: the material is never rewritten.
+//   rewrap version  (root-key rotation) Merge of WrappedMaterial and RootKeyLabel only, If-Match its ETag.
 // Every entity's ETag is returned in the record and required for its next update.
 
 /// <summary>
@@ -69,6 +72,8 @@ internal sealed class TableKeyStore : IKeyStore
 
     private static readonly string ListKeysFilter = TableClient.CreateQueryFilter($"RowKey eq {Entities.KeyRowKey}");
     private static readonly string[] HealthSelect = ["PartitionKey"];
+    private static readonly string AllVersionsFilter =
+        TableClient.CreateQueryFilter($"RowKey ge {Entities.VersionRowKeyPrefix} and RowKey lt {Entities.VersionRowKeyEnd}");
 
     private readonly TableClient _table;
     private readonly OutboxSignal? _signal;
@@ -244,6 +249,53 @@ internal sealed class TableKeyStore : IKeyStore
         return _logger.GuardAsync(nameof(UpdateVersionAsync), async () => version with
         {
             ETag = await UpdateWithEventsAsync(Entities.ToStatePatch(version), etag, TableUpdateMode.Merge, events, nameof(UpdateVersionAsync),
+                $"{version.KeyId}/{version.Version}", $"Version {version.Version} of key '{version.KeyId}'", cancellationToken),
+        }, cancellationToken);
+    }
+
+    public Task<VersionPage> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
+        string? sdkToken = null;
+        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
+        {
+            _logger.InvalidContinuationToken();
+            throw InvalidToken();
+        }
+
+        return _logger.GuardAsync(nameof(ListAllVersionsAsync), async () =>
+        {
+            var pages = _table.QueryAsync<TableEntity>(AllVersionsFilter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(sdkToken, pageSize);
+            await foreach (var page in pages.ConfigureAwait(false))
+            {
+                return new VersionPage(page.Values.Select(Entities.ToVersion).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
+            }
+
+            return new VersionPage([], null);
+        }, cancellationToken);
+    }
+
+    public Task<KeyVersionRecord> ReplaceWrappedMaterialAsync(KeyVersionRecord version, byte[] wrappedMaterial, string rootKeyLabel,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(wrappedMaterial);
+        ArgumentException.ThrowIfNullOrEmpty(rootKeyLabel);
+        Entities.RequireStorableKey(version.KeyId, nameof(version));
+        var etag = Entities.RequireETag(version.ETag, nameof(version));
+
+        // Merge of the material columns only: a state change made meanwhile fails the ETag check instead of being undone.
+        var patch = new TableEntity(version.KeyId, Entities.VersionRowKey(version.Version))
+        {
+            [Entities.WrappedMaterial] = wrappedMaterial,
+            [Entities.RootKeyLabel] = rootKeyLabel,
+        };
+        return _logger.GuardAsync(nameof(ReplaceWrappedMaterialAsync), async () => version with
+        {
+            WrappedMaterial = wrappedMaterial,
+            RootKeyLabel = rootKeyLabel,
+            ETag = await _table.UpdateIfMatchAsync(patch, etag, TableUpdateMode.Merge, _logger, nameof(ReplaceWrappedMaterialAsync),
                 $"{version.KeyId}/{version.Version}", $"Version {version.Version} of key '{version.KeyId}'", cancellationToken),
         }, cancellationToken);
     }

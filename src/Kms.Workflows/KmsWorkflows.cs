@@ -1,4 +1,5 @@
 using Kms.Workflows.Rewrap;
+using Kms.Workflows.RootRotation;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 
@@ -8,13 +9,14 @@ namespace Kms.Workflows;
 public static class KmsWorkflows
 {
     /// <summary>Orchestrator names (their class names), as the Functions app must also declare them.</summary>
-    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator)];
+    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator), nameof(RootRotationOrchestrator)];
 
     /// <summary>Activity names (their class names).</summary>
     public static IReadOnlyList<string> Activities { get; } =
     [
         nameof(CreateStandbyVersionActivity), nameof(ProbeVersionActivity), nameof(PromoteVersionActivity), nameof(RollBackRotationActivity),
         nameof(CountRewrapItemsActivity), nameof(RewrapPageActivity), nameof(VerifyRewrapPageActivity), nameof(DisableOldVersionsActivity),
+        nameof(CreateNextRootActivity), nameof(SweepRootPageActivity), nameof(SwitchRootActivity), nameof(RetireOldRootsActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
@@ -31,5 +33,10 @@ public static class KmsWorkflows
         registry.AddActivity<RewrapPageActivity>();
         registry.AddActivity<VerifyRewrapPageActivity>();
         registry.AddActivity<DisableOldVersionsActivity>();
+        registry.AddOrchestrator<RootRotationOrchestrator>();
+        registry.AddActivity<CreateNextRootActivity>();
+        registry.AddActivity<SweepRootPageActivity>();
+        registry.AddActivity<SwitchRootActivity>();
+        registry.AddActivity<RetireOldRootsActivity>();
     }
 }

@@ -78,7 +78,7 @@ public sealed class OperationsHandler
         return Results.Json(ToResponse(view), KmsJson.Options);
     }
 
-    private static OperationResponse ToResponse(OperationView v) =>
+    internal static OperationResponse ToResponse(OperationView v) =>
         new(v.OperationId, v.Type, v.KeyId, v.State, v.Step, v.Checkpoints, v.Version, v.Error, v.CreatedAt, v.LastUpdatedAt,
             "/api/operations/" + Uri.EscapeDataString(v.OperationId),
             v.Progress is { } p ? new RewrapProgressResponse(p.Done, p.Skipped, p.Failed, p.Total, p.ItemsPerSecond, p.EtaSeconds, p.Pass) : null);

@@ -31,7 +31,10 @@ public static class OperationTypes
     public const string Rotation = "rotation";
     public const string Rewrap = "rewrap";
 
-    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap];
+    /// <summary>Root-key rotation: ids <c>rootrotation-{time}-{random}</c>, no key.</summary>
+    public const string RootRotation = "rootrotation";
+
+    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap, RootRotation];
 }
 
 /// <summary>
@@ -230,6 +233,11 @@ public sealed class OperationsService
     /// <summary>The type and key named by an instance id of ours; null for any other instance.</summary>
     internal static (string Type, string? KeyId)? Parse(string instanceId)
     {
+        if (instanceId.StartsWith(OperationTypes.RootRotation + "-", StringComparison.Ordinal))
+        {
+            return (OperationTypes.RootRotation, null);
+        }
+
         foreach (var type in OperationTypes.All)
         {
             if (instanceId.StartsWith(type + "-", StringComparison.Ordinal) && instanceId.Length > type.Length + 37
