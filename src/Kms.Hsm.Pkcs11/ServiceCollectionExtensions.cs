@@ -38,7 +38,7 @@ public static class ServiceCollectionExtensions
             provider.GetService<ILogger<Pkcs11Hsm>>(),
             provider.GetService<TimeProvider>()));
         services.TryAddSingleton<IHsm>(provider => provider.GetRequiredService<Pkcs11Hsm>());
-        services.TryAddSingleton<IHsmRootKeys>(provider => provider.GetRequiredService<Pkcs11Hsm>());
+        services.TryAddSingleton<IHsmRootKeys>(provider => new Internal.RootKeysView(provider.GetRequiredService<Pkcs11Hsm>()));
         return services;
     }
 
