@@ -343,9 +343,11 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
                 return new ComponentHealth(false, "unavailable", $"Cannot open a logged-in session with token '{_options.TokenLabel}'.");
             }
 
+            var label = _options.RootKeyLabel;
             try
             {
-                connection.Probe(connection.CurrentRootLabel());
+                label = connection.CurrentRootLabel();
+                connection.Probe(label);
                 return new ComponentHealth(true, "ok", $"Token '{_options.TokenLabel}' logged in; {connection.Cache.Count} key handles cached.");
             }
             catch (Pkcs11Exception ex)
@@ -365,7 +367,7 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
             }
             catch (KmsException)
             {
-                return new ComponentHealth(false, "unavailable", $"The current root key is not usable on token '{_options.TokenLabel}'.");
+                return new ComponentHealth(false, "unavailable", $"Root key '{label}' is not usable on token '{_options.TokenLabel}'.");
             }
             finally
             {

@@ -125,41 +125,8 @@ internal sealed class TableKeyStore : IKeyStore
             cancellationToken);
     }
 
-    public Task<KeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
-
-        string? sdkToken = null;
-        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
-        {
-            _logger.InvalidContinuationToken();
-            throw InvalidToken();
-        }
-
-        return _logger.GuardAsync(nameof(ListKeysAsync), async () =>
-        {
-            try
-            {
-                var pages = _table.QueryAsync<TableEntity>(ListKeysFilter, maxPerPage: pageSize, cancellationToken: cancellationToken)
-                    .AsPages(sdkToken, pageSize);
-                await foreach (var page in pages.ConfigureAwait(false))
-                {
-                    // One service page per call; the service may return fewer rows than asked (even none) with a
-                    // continuation token, which callers simply follow.
-                    return new KeyPage(page.Values.Select(Entities.ToKey).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
-                }
-
-                return new KeyPage([], null);
-            }
-            catch (RequestFailedException e) when (sdkToken is not null && e.Status == 400)
-            {
-                // Well-formed wrapper, but the keys inside were not issued by the service.
-                _logger.InvalidContinuationToken();
-                throw InvalidToken();
-            }
-        }, cancellationToken);
-    }
+    public Task<KeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        QueryPageAsync(ListKeysFilter, Entities.ToKey, pageSize, continuationToken, nameof(ListKeysAsync), cancellationToken);
 
     public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
@@ -253,28 +220,8 @@ internal sealed class TableKeyStore : IKeyStore
         }, cancellationToken);
     }
 
-    public Task<VersionPage> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
-        string? sdkToken = null;
-        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
-        {
-            _logger.InvalidContinuationToken();
-            throw InvalidToken();
-        }
-
-        return _logger.GuardAsync(nameof(ListAllVersionsAsync), async () =>
-        {
-            var pages = _table.QueryAsync<TableEntity>(AllVersionsFilter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(sdkToken, pageSize);
-            await foreach (var page in pages.ConfigureAwait(false))
-            {
-                return new VersionPage(page.Values.Select(Entities.ToVersion).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
-            }
-
-            return new VersionPage([], null);
-        }, cancellationToken);
-    }
+    public Task<VersionPage> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        QueryPageAsync(AllVersionsFilter, Entities.ToVersion, pageSize, continuationToken, nameof(ListAllVersionsAsync), cancellationToken);
 
     public Task<KeyVersionRecord> ReplaceWrappedMaterialAsync(KeyVersionRecord version, byte[] wrappedMaterial, string rootKeyLabel,
         CancellationToken cancellationToken)
@@ -319,6 +266,44 @@ internal sealed class TableKeyStore : IKeyStore
             _logger.HealthCheckFailed(reason, e);
             return new ComponentHealth(false, "unavailable", reason);
         }
+    }
+
+    /// <summary>One service page of the rows matching <paramref name="filter"/>; the SDK's continuation travels as an opaque, tagged token.</summary>
+    private Task<Kms.Core.Page<T>> QueryPageAsync<T>(string filter, Func<TableEntity, T> map, int pageSize, string? continuationToken, string operation,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
+
+        string? sdkToken = null;
+        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
+        {
+            _logger.InvalidContinuationToken();
+            throw InvalidToken();
+        }
+
+        return _logger.GuardAsync(operation, async () =>
+        {
+            try
+            {
+                var pages = _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+                    .AsPages(sdkToken, pageSize);
+                await foreach (var page in pages.ConfigureAwait(false))
+                {
+                    // One service page per call; the service may return fewer rows than asked (even none) with a
+                    // continuation token, which callers simply follow.
+                    return new Kms.Core.Page<T>(page.Values.Select(map).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
+                }
+
+                return new Kms.Core.Page<T>([], null);
+            }
+            catch (RequestFailedException e) when (sdkToken is not null && e.Status == 400)
+            {
+                // Well-formed wrapper, but the keys inside were not issued by the service.
+                _logger.InvalidContinuationToken();
+                throw InvalidToken();
+            }
+        }, cancellationToken);
     }
 
     private static void RequireSamePartition(KeyRecord key, KeyVersionRecord version, string paramName)
