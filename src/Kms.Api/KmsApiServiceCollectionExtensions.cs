@@ -49,6 +49,9 @@ public static class KmsApiServiceCollectionExtensions
         services.AddSingleton<OperationsService>();
         services.AddSingleton<Kms.Workflows.Operations.KeyScheduler>();
         services.AddSingleton<OperationsHandler>();
+        services.AddSingleton<RootKeyRotationSteps>();
+        services.AddSingleton<Kms.Workflows.RootRotation.RootRotationService>();
+        services.AddSingleton<RootRotationHandler>();
         services.AddSingleton<AccessControl>();
         services.AddSingleton<IAccessGuard, RequestAccessGuard>();
         services.AddSingleton<BearerTokenAuthenticator>();

@@ -42,6 +42,14 @@ public sealed class KmsOptions
     /// </summary>
     public int MinDeletionWaitingDays { get; set; } = 7;
 
+    /// <summary>
+    /// How long a root-key rotation waits after switching the current root before its final sweep, so that keys
+    /// generated under the old root just before the switch (and still being stored) are stored by then and are
+    /// rewrapped too. Keep it above the longest create/rotate request (storage timeouts and retries) and above
+    /// <see cref="MetadataCacheTtl"/>.
+    /// </summary>
+    public TimeSpan RootRotationGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Throws when a value is out of range, so a bad setting stops the host at start.</summary>
     public void Validate()
     {
@@ -56,5 +64,7 @@ public sealed class KmsOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(ApprovalLifetime, TimeSpan.FromSeconds(1));
         ArgumentOutOfRangeException.ThrowIfLessThan(MinDeletionWaitingDays, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MinDeletionWaitingDays, 30);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RootRotationGracePeriod, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RootRotationGracePeriod, TimeSpan.FromHours(1));
     }
 }

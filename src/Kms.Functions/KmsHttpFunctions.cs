@@ -176,6 +176,11 @@ public sealed class KmsHttpFunctions
         [DurableClient] DurableTaskClient client) =>
         WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRewrap));
 
+    [Function(nameof(StartRootKeyRotation))]
+    public Task<IResult> StartRootKeyRotation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "hsm/root-rotations")] HttpRequest req,
+        [DurableClient] DurableTaskClient client) =>
+        WithClient(req, client).InvokeKmsRouteAsync(nameof(StartRootKeyRotation));
+
     [Function(nameof(ListOperations))]
     public Task<IResult> ListOperations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operations")] HttpRequest req,
         [DurableClient] DurableTaskClient client) =>

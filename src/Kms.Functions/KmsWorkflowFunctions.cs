@@ -3,6 +3,7 @@ using Kms.Workflows.Deletion;
 using Kms.Workflows.Operations;
 using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
+using Kms.Workflows.RootRotation;
 using Kms.Workflows.Rotation;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -16,7 +17,7 @@ namespace Kms.Functions;
 /// proves functions.metadata declares every one.
 /// </summary>
 public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, KeyRevocationSteps revocation, KeyDestructionSteps destruction,
-    KeyScheduler scheduler)
+    KeyScheduler scheduler, RootKeyRotationSteps roots)
 {
     /// <summary>Scans the keys every minute: starts due rotations and missing deletion operations (each once: see <see cref="KeyScheduler"/>).</summary>
     [Function("ScanKeys")]
@@ -89,4 +90,21 @@ public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rew
 
     [Function(nameof(DestroyKeyActivity))]
     public Task<bool> DestroyKey([ActivityTrigger] DeletionInput input) => DestroyKeyActivity.Execute(destruction, input);
+
+    [Function(nameof(RootRotationOrchestrator))]
+    public static Task<RootRotationOutput?> RootRotation([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RootRotationOrchestrator().RunAsync(context, context.GetInput<RootRotationRun>()
+            ?? throw new InvalidOperationException("The root-key rotation has no input."));
+
+    [Function(nameof(CreateNextRootActivity))]
+    public Task<RootRotationRoots> CreateNextRoot([ActivityTrigger] RootRotationInput input) => CreateNextRootActivity.Execute(roots, input);
+
+    [Function(nameof(SweepRootPageActivity))]
+    public Task<RootSweepPage> SweepRootPage([ActivityTrigger] RootSweepRequest input) => SweepRootPageActivity.Execute(roots, input);
+
+    [Function(nameof(SwitchRootActivity))]
+    public Task<bool> SwitchRoot([ActivityTrigger] string input) => SwitchRootActivity.Execute(roots, input);
+
+    [Function(nameof(RetireOldRootsActivity))]
+    public Task<string[]> RetireOldRoots([ActivityTrigger] string input) => RetireOldRootsActivity.Execute(roots, input);
 }

@@ -17,7 +17,7 @@ namespace Kms.Hsm.Pkcs11;
 /// Every PKCS#11 failure becomes a <see cref="KmsException"/>; return codes are only logged. When the
 /// sessions or login are lost, the connection is dropped and reopened on the next call.
 /// </summary>
-public sealed class Pkcs11Hsm : IHsm, IDisposable
+public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 {
     private const int GcmIvBytes = 12;
     private const int GcmTagBytes = 16;
@@ -60,11 +60,13 @@ public sealed class Pkcs11Hsm : IHsm, IDisposable
 
         return Run(HsmOperation.GenerateKey, key: null, (connection, session, _) =>
         {
-            var root = connection.RootKey(_options.RootKeyLabel);
+            // Read on every call, not cached: once a root rotation switches the root, no new key goes to the old one.
+            var label = connection.CurrentRootLabel();
+            var root = connection.RootKey(label);
             var (wrapped, publicKey) = spec.IsSymmetric()
                 ? (GenerateSecret(session, root, spec), null)
                 : GenerateKeyPair(session, root, spec);
-            return new GeneratedKeyMaterial(wrapped, publicKey, _options.RootKeyLabel);
+            return new GeneratedKeyMaterial(wrapped, publicKey, label);
         });
     }
 
@@ -189,6 +191,144 @@ public sealed class Pkcs11Hsm : IHsm, IDisposable
     }
 
     /// <inheritdoc />
+    public string GetCurrentRootKeyLabel() => Run(HsmOperation.RootKey, key: null, (connection, _, _) => connection.CurrentRootLabel());
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ListRootKeys() => Run(HsmOperation.RootKey, key: null, (_, session, _) =>
+    {
+        using var search = KeyTemplates.TokenSecretKeys(session.Factories.ObjectAttributeFactory);
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var handle in session.FindAllObjects(search.Attributes))
+        {
+            using var values = new AttributeValues(session, handle, CKA.CKA_LABEL);
+            if (values.Bytes(CKA.CKA_LABEL) is { Length: > 0 } bytes && System.Text.Encoding.UTF8.GetString(bytes) is var label
+                && RootKeyLabels.InFamily(label, _options.RootKeyLabel))
+            {
+                labels.Add(label);
+            }
+        }
+
+        return (IReadOnlyList<string>)[.. labels];
+    });
+
+    /// <inheritdoc />
+    public bool EnsureRootKey(string label)
+    {
+        RequireFamily(label);
+        return RootKeyCeremony.EnsureRootKey(_options, label, _logger);
+    }
+
+    /// <inheritdoc />
+    public void SetCurrentRootKey(string label)
+    {
+        RequireFamily(label);
+        Run(HsmOperation.RootKey, key: null, (connection, _, _) =>
+        {
+            if (connection.TryRootKey(label) is null)
+            {
+                throw KmsErrors.OperationConflict($"Root key '{label}' does not exist; it cannot become the current root.");
+            }
+
+            if (connection.CurrentRootLabel() == label)
+            {
+                return true;
+            }
+
+            return connection.WithReadWriteSession(session =>
+            {
+                var factories = session.Factories;
+                using var search = KeyTemplates.CurrentRootPointerSearch(factories.ObjectAttributeFactory, _options.RootKeyLabel);
+                using var pointer = KeyTemplates.CurrentRootPointer(factories.ObjectAttributeFactory, _options.RootKeyLabel, label);
+                var existing = session.FindAllObjects(search.Attributes);
+                if (existing.Count == 0)
+                {
+                    session.CreateObject(pointer.Attributes);
+                }
+                else
+                {
+                    using var value = new Template(factories.ObjectAttributeFactory).Add(CKA.CKA_VALUE, System.Text.Encoding.UTF8.GetBytes(label));
+                    session.SetAttributeValue(existing[0], value.Attributes);
+                }
+
+                Log.CurrentRootSet(_logger, label, _options.TokenLabel);
+                return true;
+            });
+        });
+    }
+
+    /// <inheritdoc />
+    public byte[]? RewrapKey(HsmKeyRef key, string newRootKeyLabel)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(newRootKeyLabel);
+        return Run(HsmOperation.Rewrap, key: null, (connection, session, _) =>
+        {
+            var newRoot = connection.RootKey(newRootKeyLabel);
+            if (UnwrapTemporary(connection, session, key, extractable: true) is not { } temporary)
+            {
+                return null;
+            }
+
+            try
+            {
+                return Wrap(session, newRoot, temporary);
+            }
+            finally
+            {
+                session.DestroyObject(temporary);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public bool CanUnwrap(HsmKeyRef key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Run(HsmOperation.Rewrap, key: null, (connection, session, _) =>
+        {
+            if (UnwrapTemporary(connection, session, key, extractable: false) is not { } temporary)
+            {
+                return false;
+            }
+
+            session.DestroyObject(temporary);
+            return true;
+        });
+    }
+
+    /// <inheritdoc />
+    public bool DestroyRootKey(string label)
+    {
+        RequireFamily(label);
+        return Run(HsmOperation.RootKey, key: null, (connection, _, _) =>
+        {
+            if (connection.CurrentRootLabel() == label)
+            {
+                throw KmsErrors.OperationConflict($"Root key '{label}' is the current root; it cannot be retired.");
+            }
+
+            var destroyed = connection.WithReadWriteSession(session =>
+            {
+                using var search = KeyTemplates.RootKeySearch(session.Factories.ObjectAttributeFactory, label);
+                var found = session.FindAllObjects(search.Attributes);
+                foreach (var handle in found)
+                {
+                    session.DestroyObject(handle);
+                }
+
+                return found.Count > 0;
+            });
+            connection.ForgetRootKey(label);
+            if (destroyed)
+            {
+                Log.RootKeyDestroyed(_logger, label, _options.TokenLabel);
+            }
+
+            return destroyed;
+        });
+    }
+
+    /// <inheritdoc />
     public ComponentHealth CheckHealth()
     {
         for (var attempt = 0; ; attempt++)
@@ -203,9 +343,11 @@ public sealed class Pkcs11Hsm : IHsm, IDisposable
                 return new ComponentHealth(false, "unavailable", $"Cannot open a logged-in session with token '{_options.TokenLabel}'.");
             }
 
+            var label = _options.RootKeyLabel;
             try
             {
-                connection.Probe(_options.RootKeyLabel);
+                label = connection.CurrentRootLabel();
+                connection.Probe(label);
                 return new ComponentHealth(true, "ok", $"Token '{_options.TokenLabel}' logged in; {connection.Cache.Count} key handles cached.");
             }
             catch (Pkcs11Exception ex)
@@ -225,7 +367,7 @@ public sealed class Pkcs11Hsm : IHsm, IDisposable
             }
             catch (KmsException)
             {
-                return new ComponentHealth(false, "unavailable", $"Root key '{_options.RootKeyLabel}' is not usable on token '{_options.TokenLabel}'.");
+                return new ComponentHealth(false, "unavailable", $"Root key '{label}' is not usable on token '{_options.TokenLabel}'.");
             }
             finally
             {
@@ -398,6 +540,40 @@ public sealed class Pkcs11Hsm : IHsm, IDisposable
         {
             session.DestroyObject(privateKey);
             session.DestroyObject(publicKey);
+        }
+    }
+
+    /// <summary>
+    /// Unwraps a blob under its own root into a session object of <paramref name="session"/>; null when the root is gone
+    /// or the blob does not unwrap (a wrong root and a damaged blob look alike: CKR_GENERAL_ERROR on SoftHSM).
+    /// </summary>
+    private IObjectHandle? UnwrapTemporary(TokenConnection connection, ISession session, HsmKeyRef key, bool extractable)
+    {
+        if (connection.TryRootKey(key.RootKeyLabel) is not { } root)
+        {
+            Log.RootKeyGone(_logger, key.RootKeyLabel, key.KeyId, key.Version);
+            return null;
+        }
+
+        using var template = KeyTemplates.KeyToUnwrap(session.Factories.ObjectAttributeFactory, key.Spec, extractable);
+        using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_WRAP_PAD);
+        try
+        {
+            return session.UnwrapKey(mechanism, root, key.WrappedMaterial.ToArray(), template.Attributes);
+        }
+        catch (Pkcs11Exception ex) when (!Pkcs11Failures.IsHsmFailure(ex.RV))
+        {
+            Log.UnwrapRejected(_logger, key.KeyId, key.Version, key.RootKeyLabel, ex.RV);
+            return null;
+        }
+    }
+
+    private void RequireFamily(string label)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        if (!RootKeyLabels.InFamily(label, _options.RootKeyLabel))
+        {
+            throw KmsErrors.Validation($"'{label}' is not a root key label of this deployment ('{_options.RootKeyLabel}' and its generations).");
         }
     }
 

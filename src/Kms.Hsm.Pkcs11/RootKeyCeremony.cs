@@ -24,7 +24,17 @@ public static class RootKeyCeremony
     /// </summary>
     /// <exception cref="KmsException">The HSM or token cannot be reached (HsmUnavailable).</exception>
     /// <exception cref="InvalidOperationException">An object with the label exists but is not a usable root key.</exception>
-    public static bool EnsureRootKey(Pkcs11HsmOptions options, ILogger? logger = null)
+    /// <remarks>
+    /// After a root-key rotation the token names its current root (a later generation, <c>{RootKeyLabel}.genN</c>)
+    /// and the configured label's key may be retired: then the ceremony only checks that the current root exists,
+    /// rather than create an unused key under the configured label.
+    /// </remarks>
+    public static bool EnsureRootKey(Pkcs11HsmOptions options, ILogger? logger = null) => Ensure(options, label: null, logger);
+
+    /// <summary>Creates the root key <paramref name="label"/> (a new generation, for root-key rotation) unless it exists.</summary>
+    internal static bool EnsureRootKey(Pkcs11HsmOptions options, string label, ILogger? logger) => Ensure(options, label, logger);
+
+    private static bool Ensure(Pkcs11HsmOptions options, string? label, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -35,7 +45,7 @@ public static class RootKeyCeremony
             string? refusal;
             try
             {
-                refusal = CreateUnlessPresent(options, logger, out var created);
+                refusal = CreateUnlessPresent(options, label, logger, out var created);
                 if (refusal is null)
                 {
                     return created;
@@ -57,7 +67,7 @@ public static class RootKeyCeremony
     }
 
     /// <summary>Creates the root key when no object carries its label; returns why an existing object was refused, or null.</summary>
-    private static string? CreateUnlessPresent(Pkcs11HsmOptions options, ILogger logger, out bool created)
+    private static string? CreateUnlessPresent(Pkcs11HsmOptions options, string? label, ILogger logger, out bool created)
     {
         created = false;
         var library = Pkcs11Runtime.GetLibrary(options.LibraryPath);
@@ -73,31 +83,44 @@ public static class RootKeyCeremony
         using var session = slot.OpenSession(SessionType.ReadWrite);
         TokenConnection.Login(session, options.UserPin);
         var factories = session.Factories;
+        var current = label is null ? TokenConnection.ReadCurrentRootLabel(session, options) : null;
+        if (current is not null)
+        {
+            using var currentSearch = KeyTemplates.RootKeySearch(factories.ObjectAttributeFactory, current);
+            if (session.FindAllObjects(currentSearch.Attributes).Count == 0)
+            {
+                return $"Token '{options.TokenLabel}' names '{current}' as its current root key, but no such key exists; refusing to create another hierarchy.";
+            }
 
-        using (var search = KeyTemplates.RootKeySearch(factories.ObjectAttributeFactory, options.RootKeyLabel))
+            Log.RootKeyExists(logger, current, options.TokenLabel);
+            return null;
+        }
+
+        var target = label ?? options.RootKeyLabel;
+        using (var search = KeyTemplates.RootKeySearch(factories.ObjectAttributeFactory, target))
         {
             var existing = session.FindAllObjects(search.Attributes);
             if (existing.Count > 1)
             {
-                return $"{existing.Count} secret keys on token '{options.TokenLabel}' carry the label '{options.RootKeyLabel}'; remove all but one.";
+                return $"{existing.Count} secret keys on token '{options.TokenLabel}' carry the label '{target}'; remove all but one.";
             }
 
             if (existing.Count == 1)
             {
                 if (!IsUsableRoot(session, existing[0]))
                 {
-                    return $"The key labelled '{options.RootKeyLabel}' on token '{options.TokenLabel}' is not a non-extractable AES wrapping key; refusing to use it as root.";
+                    return $"The key labelled '{target}' on token '{options.TokenLabel}' is not a non-extractable AES wrapping key; refusing to use it as root.";
                 }
 
-                Log.RootKeyExists(logger, options.RootKeyLabel, options.TokenLabel);
+                Log.RootKeyExists(logger, target, options.TokenLabel);
                 return null;
             }
         }
 
-        using var template = KeyTemplates.RootKey(factories.ObjectAttributeFactory, options.RootKeyLabel);
+        using var template = KeyTemplates.RootKey(factories.ObjectAttributeFactory, target);
         using var generate = factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
         session.GenerateKey(generate, template.Attributes);
-        Log.RootKeyCreated(logger, options.RootKeyLabel, options.TokenLabel);
+        Log.RootKeyCreated(logger, target, options.TokenLabel);
         created = true;
         return null;
     }

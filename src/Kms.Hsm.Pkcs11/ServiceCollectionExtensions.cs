@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Kms.Hsm.Pkcs11;
 
-/// <summary>Registers the PKCS#11 connector as the process's <see cref="IHsm"/>.</summary>
+/// <summary>Registers the PKCS#11 connector as the process's <see cref="IHsm"/> and <see cref="IHsmRootKeys"/>.</summary>
 public static class ServiceCollectionExtensions
 {
     /// <summary>Binds <see cref="Pkcs11HsmOptions"/> from <paramref name="configuration"/> (the <c>Kms:Hsm</c> section) and registers <see cref="Pkcs11Hsm"/>.</summary>
@@ -38,6 +38,7 @@ public static class ServiceCollectionExtensions
             provider.GetService<ILogger<Pkcs11Hsm>>(),
             provider.GetService<TimeProvider>()));
         services.TryAddSingleton<IHsm>(provider => provider.GetRequiredService<Pkcs11Hsm>());
+        services.TryAddSingleton<IHsmRootKeys>(provider => new Internal.RootKeysView(provider.GetRequiredService<Pkcs11Hsm>()));
         return services;
     }
 

@@ -218,13 +218,13 @@ internal sealed class TableAuditStore : IAuditStore
         {
             try
             {
-                await _table.AddEntityAsync(new TableEntity(SigningKeyPartition, "1")
+                var added = await _table.AddEntityAsync(new TableEntity(SigningKeyPartition, "1")
                 {
                     ["WrappedMaterial"] = key.WrappedMaterial,
                     ["PublicKey"] = key.PublicKey,
                     ["RootKeyLabel"] = key.RootKeyLabel,
                 }, cancellationToken).ConfigureAwait(false);
-                return key;
+                return key with { ETag = added.Headers.ETag?.ToString() };
             }
             catch (RequestFailedException e) when (e.Status == 409)
             {
@@ -232,6 +232,18 @@ internal sealed class TableAuditStore : IAuditStore
                 return ToSigningKey(existing.Value);
             }
         }, cancellationToken);
+
+    public Task<AuditSigningKey> ReplaceSigningKeyMaterialAsync(AuditSigningKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var etag = Entities.RequireETag(key.ETag, nameof(key));
+        var patch = new TableEntity(SigningKeyPartition, "1") { ["WrappedMaterial"] = key.WrappedMaterial, ["RootKeyLabel"] = key.RootKeyLabel };
+        return _logger.GuardAsync(nameof(ReplaceSigningKeyMaterialAsync), async () => key with
+        {
+            ETag = await _table.UpdateIfMatchAsync(patch, etag, TableUpdateMode.Merge, _logger, nameof(ReplaceSigningKeyMaterialAsync), SigningKeyPartition,
+                "The audit signing key", cancellationToken),
+        }, cancellationToken);
+    }
 
     private static string Seq(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
 
@@ -280,5 +292,5 @@ internal sealed class TableAuditStore : IAuditStore
     }
 
     private static AuditSigningKey ToSigningKey(TableEntity row) =>
-        new(row.GetBinary("WrappedMaterial") ?? [], row.GetBinary("PublicKey") ?? [], row.GetString("RootKeyLabel") ?? "");
+        new(row.GetBinary("WrappedMaterial") ?? [], row.GetBinary("PublicKey") ?? [], row.GetString("RootKeyLabel") ?? "", row.ETag.ToString());
 }

@@ -8,6 +8,7 @@ using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.Logging;
 // Azure.Page<T> is in scope too; the store returns the domain page.
 using KeyPage = Kms.Core.Page<Kms.Core.KeyRecord>;
+using VersionPage = Kms.Core.Page<Kms.Core.KeyVersionRecord>;
 
 namespace Kms.Storage.Tables;
 
@@ -39,7 +40,8 @@ namespace Kms.Storage.Tables;
 //     Version         Int32   the version number (same as in the RowKey)
 //     State           string  KeyVersionState enum name ("Enabled", "Disabled", "Revoked", "Destroyed")
 //     WrappedMaterial Binary  secret or private key wrapped under the HSM root key (CKM_AES_KEY_WRAP_PAD);
-//                             written once when the row is added, never rewritten; emptied when the version is destroyed
+//                             written when the row is added; rewritten (with RootKeyLabel) only by root-key
+//                             rotation, which wraps the same key under the new root; emptied when the version is destroyed
 //     PublicKey       Binary  SubjectPublicKeyInfo DER; absent for symmetric keys
 //     RootKeyLabel    string  label of the HSM root key that wrapped the material
 //     CreatedAt       DateTime (UTC)
@@ -58,6 +60,7 @@ namespace Kms.Storage.Tables;
 //   update key   Replace "key" row If-Match its ETag.
 //   update version  Merge of State, StateChangedAt and RevokedBy only, If-Match its ETag: the material is never
 //                rewritten, except that destroying a version empties it.
+//   rewrap version  (root-key rotation) Merge of WrappedMaterial and RootKeyLabel only, If-Match its ETag.
 // Every entity's ETag is returned in the record and required for its next update.
 
 /// <summary>
@@ -71,6 +74,8 @@ internal sealed class TableKeyStore : IKeyStore
 
     private static readonly string ListKeysFilter = TableClient.CreateQueryFilter($"RowKey eq {Entities.KeyRowKey}");
     private static readonly string[] HealthSelect = ["PartitionKey"];
+    private static readonly string AllVersionsFilter =
+        TableClient.CreateQueryFilter($"RowKey ge {Entities.VersionRowKeyPrefix} and RowKey lt {Entities.VersionRowKeyEnd}");
 
     private readonly TableClient _table;
     private readonly OutboxSignal? _signal;
@@ -122,41 +127,8 @@ internal sealed class TableKeyStore : IKeyStore
             cancellationToken);
     }
 
-    public Task<KeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
-
-        string? sdkToken = null;
-        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
-        {
-            _logger.InvalidContinuationToken();
-            throw InvalidToken();
-        }
-
-        return _logger.GuardAsync(nameof(ListKeysAsync), async () =>
-        {
-            try
-            {
-                var pages = _table.QueryAsync<TableEntity>(ListKeysFilter, maxPerPage: pageSize, cancellationToken: cancellationToken)
-                    .AsPages(sdkToken, pageSize);
-                await foreach (var page in pages.ConfigureAwait(false))
-                {
-                    // One service page per call; the service may return fewer rows than asked (even none) with a
-                    // continuation token, which callers simply follow.
-                    return new KeyPage(page.Values.Select(Entities.ToKey).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
-                }
-
-                return new KeyPage([], null);
-            }
-            catch (RequestFailedException e) when (sdkToken is not null && e.Status == 400)
-            {
-                // Well-formed wrapper, but the keys inside were not issued by the service.
-                _logger.InvalidContinuationToken();
-                throw InvalidToken();
-            }
-        }, cancellationToken);
-    }
+    public Task<KeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        QueryPageAsync(ListKeysFilter, Entities.ToKey, pageSize, continuationToken, nameof(ListKeysAsync), cancellationToken);
 
     public Task<KeyRecord> UpdateKeyAsync(KeyRecord key, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)
     {
@@ -250,6 +222,33 @@ internal sealed class TableKeyStore : IKeyStore
         }, cancellationToken);
     }
 
+    public Task<VersionPage> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        QueryPageAsync(AllVersionsFilter, Entities.ToVersion, pageSize, continuationToken, nameof(ListAllVersionsAsync), cancellationToken);
+
+    public Task<KeyVersionRecord> ReplaceWrappedMaterialAsync(KeyVersionRecord version, byte[] wrappedMaterial, string rootKeyLabel,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(wrappedMaterial);
+        ArgumentException.ThrowIfNullOrEmpty(rootKeyLabel);
+        Entities.RequireStorableKey(version.KeyId, nameof(version));
+        var etag = Entities.RequireETag(version.ETag, nameof(version));
+
+        // Merge of the material columns only: a state change made meanwhile fails the ETag check instead of being undone.
+        var patch = new TableEntity(version.KeyId, Entities.VersionRowKey(version.Version))
+        {
+            [Entities.WrappedMaterial] = wrappedMaterial,
+            [Entities.RootKeyLabel] = rootKeyLabel,
+        };
+        return _logger.GuardAsync(nameof(ReplaceWrappedMaterialAsync), async () => version with
+        {
+            WrappedMaterial = wrappedMaterial,
+            RootKeyLabel = rootKeyLabel,
+            ETag = await _table.UpdateIfMatchAsync(patch, etag, TableUpdateMode.Merge, _logger, nameof(ReplaceWrappedMaterialAsync),
+                $"{version.KeyId}/{version.Version}", $"Version {version.Version} of key '{version.KeyId}'", cancellationToken),
+        }, cancellationToken);
+    }
+
     public async Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
         try
@@ -269,6 +268,44 @@ internal sealed class TableKeyStore : IKeyStore
             _logger.HealthCheckFailed(reason, e);
             return new ComponentHealth(false, "unavailable", reason);
         }
+    }
+
+    /// <summary>One service page of the rows matching <paramref name="filter"/>; the SDK's continuation travels as an opaque, tagged token.</summary>
+    private Task<Kms.Core.Page<T>> QueryPageAsync<T>(string filter, Func<TableEntity, T> map, int pageSize, string? continuationToken, string operation,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
+
+        string? sdkToken = null;
+        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryUnwrap(continuationToken, out sdkToken))
+        {
+            _logger.InvalidContinuationToken();
+            throw InvalidToken();
+        }
+
+        return _logger.GuardAsync(operation, async () =>
+        {
+            try
+            {
+                var pages = _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+                    .AsPages(sdkToken, pageSize);
+                await foreach (var page in pages.ConfigureAwait(false))
+                {
+                    // One service page per call; the service may return fewer rows than asked (even none) with a
+                    // continuation token, which callers simply follow.
+                    return new Kms.Core.Page<T>(page.Values.Select(map).ToArray(), ContinuationTokens.Wrap(page.ContinuationToken));
+                }
+
+                return new Kms.Core.Page<T>([], null);
+            }
+            catch (RequestFailedException e) when (sdkToken is not null && e.Status == 400)
+            {
+                // Well-formed wrapper, but the keys inside were not issued by the service.
+                _logger.InvalidContinuationToken();
+                throw InvalidToken();
+            }
+        }, cancellationToken);
     }
 
     private static void RequireSamePartition(KeyRecord key, KeyVersionRecord version, string paramName)

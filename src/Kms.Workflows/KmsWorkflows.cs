@@ -1,6 +1,7 @@
 using Kms.Workflows.Deletion;
 using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
+using Kms.Workflows.RootRotation;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 
@@ -10,7 +11,8 @@ namespace Kms.Workflows;
 public static class KmsWorkflows
 {
     /// <summary>Orchestrator names (their class names), as the Functions app must also declare them.</summary>
-    public static IReadOnlyList<string> Orchestrators { get; } = [nameof(RotationOrchestrator), nameof(RewrapOrchestrator), nameof(RevocationOrchestrator), nameof(DeletionOrchestrator)];
+    public static IReadOnlyList<string> Orchestrators { get; } =
+        [nameof(RotationOrchestrator), nameof(RewrapOrchestrator), nameof(RevocationOrchestrator), nameof(DeletionOrchestrator), nameof(RootRotationOrchestrator)];
 
     /// <summary>Activity names (their class names).</summary>
     public static IReadOnlyList<string> Activities { get; } =
@@ -20,6 +22,7 @@ public static class KmsWorkflows
         nameof(RevokeVersionsActivity), nameof(AwaitRevocationPublishedActivity), nameof(DestroyRevokedVersionsActivity),
         nameof(StartRewrapCampaignActivity), nameof(GetCampaignStateActivity),
         nameof(CheckDeletionPendingActivity), nameof(DestroyKeyActivity),
+        nameof(CreateNextRootActivity), nameof(SweepRootPageActivity), nameof(SwitchRootActivity), nameof(RetireOldRootsActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
@@ -45,5 +48,10 @@ public static class KmsWorkflows
         registry.AddOrchestrator<DeletionOrchestrator>();
         registry.AddActivity<CheckDeletionPendingActivity>();
         registry.AddActivity<DestroyKeyActivity>();
+        registry.AddOrchestrator<RootRotationOrchestrator>();
+        registry.AddActivity<CreateNextRootActivity>();
+        registry.AddActivity<SweepRootPageActivity>();
+        registry.AddActivity<SwitchRootActivity>();
+        registry.AddActivity<RetireOldRootsActivity>();
     }
 }

@@ -125,6 +125,9 @@ public sealed class AuthorizationMatrixTests(KmsHostFixture host)
             case "QueryAudit": return new(() => Get("/api/audit?pageSize=1"), null);
             case "ListOperations": return new(() => Get("/api/operations?pageSize=1"), null);
             case "VerifyAudit": return new(() => Post("/api/audit/verify", new { }), null);
+            // Admin starts a real root-key rotation of this host's own root family (see KmsHostFixture); it runs on while
+            // the other tests go on and leaves the new root in use.
+            case "StartRootKeyRotation": return new(() => Post("/api/hsm/root-rotations", new { }), null);
             case "CreateRoleAssignment":
                 return new(() => Post("/api/role-assignments", new { principal = "someone", role = KmsRoles.Auditor, scope = "*" }), null);
             case "DeleteRoleAssignment":

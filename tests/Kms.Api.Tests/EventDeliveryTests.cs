@@ -99,7 +99,7 @@ public sealed class EventDeliveryTests : IAsyncLifetime
     public async Task Revocation_RefusedAtOnce_Announced_Replaced_Rewrapped_ThenDestroyedOnlyAfterTwoApprovals()
     {
         var keyId = await _host.CreateKeyAsync("AES_256");
-        var flow = new RevocationFlow(_host);
+        var flow = new StoredCiphertexts(_host);
         await flow.SeedAsync(keyId, 150);
         var onVersion1 = (await flow.Table.GetEntityAsync<Azure.Data.Tables.TableEntity>("p", "r0000")).Value.GetString("Secret");
         _subscriber.Cache.Add(keyId, 1, "dek-1", [1, 2, 3, 4]);

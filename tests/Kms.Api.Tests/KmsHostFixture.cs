@@ -42,7 +42,15 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
         _settings = settings;
         _port = port;
+        // A root family of the host's own on the shared token: a root-key rotation started here (the authorization
+        // matrix starts one) retires only this host's roots, never those of the other test projects.
+        _settings.TryAdd(RootKeyLabelSetting, LocalStack.UniqueName("kms-root-api-"));
     }
+
+    private const string RootKeyLabelSetting = "Kms:Hsm:RootKeyLabel";
+
+    /// <summary>The configured (first-generation) root key label of this host.</summary>
+    public string RootKeyLabel => _settings[RootKeyLabelSetting]!;
 
     /// <summary>0: any free port. A fixed port lets <see cref="RestartAsync"/> keep <see cref="BaseAddress"/>.</summary>
     private readonly int _port;
@@ -64,6 +72,7 @@ public sealed class KmsHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var hsm = LocalStack.Configuration.GetSection("Kms:Hsm").Get<Pkcs11HsmOptions>()!;
+        hsm.RootKeyLabel = RootKeyLabel;
         RootKeyCeremony.EnsureRootKey(hsm);
         _keyFile = Path.Combine(_secrets.FullName, "dev-issuer.pem");
         DevTokenIssuer.EnsureKeyFile(_keyFile);

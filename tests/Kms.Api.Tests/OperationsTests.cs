@@ -33,6 +33,25 @@ public sealed class OperationsTests(KmsHostFixture host)
     }
 
     [Fact]
+    public async Task StartRotation_WithRewrap_PromotesThenStartsACampaign_ThatMovesTheStoredItems()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        var items = new StoredCiphertexts(host);
+        await items.SeedAsync(keyId, 120);
+
+        var started = await host.PostOkAsync($"/api/keys/{keyId}/rotations", new { rewrap = new { sources = new[] { items.Source }, disableOldVersions = true } });
+        var done = await host.WaitForOperationAsync(started.GetProperty("operationId").GetString()!, "COMPLETED");
+
+        Assert.Equal(["version-created", "canary-passed", "promoted", "rewrap-started"], done.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetString()));
+        Assert.True(done.TryGetProperty("completedAt", out _), done.ToString());
+        var campaign = done.GetProperty("relatedOperations").EnumerateArray().Single().GetString()!;
+        Assert.StartsWith($"rewrap-{keyId}-", campaign, StringComparison.Ordinal);
+        await host.WaitForOperationAsync(campaign, "COMPLETED");
+        await items.AssertAllOnVersionAsync(keyId, 2);
+        Assert.Equal("DISABLED", await items.VersionStateAsync(keyId, 1));
+    }
+
+    [Fact]
     public async Task CanaryFailure_RollsBack_PreviousPrimaryKept_NewVersionDisabled_OperationFailed()
     {
         var keyId = await host.CreateKeyAsync("EC_P256");

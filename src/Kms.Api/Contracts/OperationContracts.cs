@@ -9,7 +9,8 @@ namespace Kms.Api.Contracts;
 /// <param name="Approvals">For operations that destroy material: approvals required, received, and the state of the wait.</param>
 /// <param name="TimeToRevoke">For revocations: milliseconds from the request until the versions were revoked and until the
 /// KeyVersionRevoked events were published.</param>
-/// <param name="RelatedOperations">Operations this one started (a revocation's rewrap campaigns).</param>
+/// <param name="RelatedOperations">Operations this one started (the rewrap campaigns of a revocation or a rotation).</param>
+/// <param name="CompletedAt">When it ended (COMPLETED, FAILED or CANCELED); absent while it runs.</param>
 public sealed record OperationResponse(
     string OperationId,
     string Type,
@@ -25,7 +26,8 @@ public sealed record OperationResponse(
     RewrapProgressResponse? Progress = null,
     OperationApprovalsResponse? Approvals = null,
     TimeToRevokeResponse? TimeToRevoke = null,
-    IReadOnlyList<string>? RelatedOperations = null);
+    IReadOnlyList<string>? RelatedOperations = null,
+    DateTimeOffset? CompletedAt = null);
 
 /// <param name="State">pending (not needed yet; approvals given now count), waiting (until <paramref name="ExpiresAt"/>), approved or expired.</param>
 public sealed record OperationApprovalsResponse(int Required, string RequestedBy, IReadOnlyList<OperationApproval> Received, string State,
@@ -40,6 +42,13 @@ public sealed record TimeToRevokeResponse(double RevokedMs, double? PublishedMs)
 /// <param name="Reason">Why (required; it is in the KeyVersionRevoked event and the audit log).</param>
 /// <param name="Sources">Where ciphertexts under those versions are stored; each is rewrapped to the (replacement) primary.</param>
 public sealed record RevocationRequest(int[]? Versions, string? Reason, RewrapSourceBody[]? Sources = null);
+
+/// <summary>Body of <c>POST /api/keys/{keyId}/rotations</c> (optional).</summary>
+/// <param name="Rewrap">Start rewrap campaigns of these sources onto the new version once it is primary.</param>
+public sealed record RotationRequest(RotationRewrapBody? Rewrap = null);
+
+/// <param name="DisableOldVersions">Each campaign disables the versions it moved data off, after a clean verification.</param>
+public sealed record RotationRewrapBody(RewrapSourceBody[]? Sources, bool? DisableOldVersions = null);
 
 /// <summary>Body of <c>POST /api/operations/{operationId}/approvals</c> (optional).</summary>
 public sealed record OperationApprovalRequest(string? Comment = null);

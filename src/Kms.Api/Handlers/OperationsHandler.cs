@@ -25,7 +25,10 @@ public sealed class OperationsHandler
 
     public async Task<IResult> StartRotationAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        return Accepted(http, await _operations.StartRotationAsync(DurableClients.Of(http), http.RouteValue("keyId"), cancellationToken));
+        var request = await _body.ReadOptionalAsync(http.Request, new RotationRequest(), cancellationToken);
+        var sources = ToSpecs(request.Rewrap?.Sources, "rewrap.sources");
+        return Accepted(http, await _operations.StartRotationAsync(DurableClients.Of(http), http.RouteValue("keyId"), cancellationToken, sources,
+            request.Rewrap?.DisableOldVersions ?? false));
     }
 
     public async Task<IResult> StartRewrapAsync(HttpContext http, CancellationToken cancellationToken)
@@ -41,7 +44,7 @@ public sealed class OperationsHandler
     public async Task<IResult> StartRevocationAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var request = await _body.ReadAsync<RevocationRequest>(http.Request, cancellationToken);
-        var sources = (request.Sources ?? []).Select((s, i) => ToSpec(s ?? throw KmsErrors.MissingField($"sources[{i}]"), $"sources[{i}]")).ToArray();
+        var sources = ToSpecs(request.Sources, "sources");
         var started = await _operations.StartRevocationAsync(DurableClients.Of(http), http.RouteValue("keyId"),
             request.Versions ?? throw KmsErrors.MissingField("versions"), request.Reason ?? throw KmsErrors.MissingField("reason"), sources,
             cancellationToken);
@@ -59,6 +62,9 @@ public sealed class OperationsHandler
 
         return Results.Json(ToResponse(view), KmsJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
+
+    private static RewrapSourceSpec[] ToSpecs(RewrapSourceBody[]? sources, string field) =>
+        (sources ?? []).Select((s, i) => ToSpec(s ?? throw KmsErrors.MissingField($"{field}[{i}]"), $"{field}[{i}]")).ToArray();
 
     private static RewrapSourceSpec ToSpec(RewrapSourceBody source, string field) =>
         new(source.Type ?? throw KmsErrors.MissingField(field + ".type"), source.Connection ?? throw KmsErrors.MissingField(field + ".connection"),
@@ -104,7 +110,7 @@ public sealed class OperationsHandler
         return Results.Json(ToResponse(view), KmsJson.Options);
     }
 
-    private static OperationResponse ToResponse(OperationView v) =>
+    internal static OperationResponse ToResponse(OperationView v) =>
         new(v.OperationId, v.Type, v.KeyId, v.State, v.Step, v.Checkpoints, v.Version, v.Error, v.CreatedAt, v.LastUpdatedAt,
             "/api/operations/" + Uri.EscapeDataString(v.OperationId),
             v.Progress is { } p ? new RewrapProgressResponse(p.Done, p.Skipped, p.Failed, p.Total, p.ItemsPerSecond, p.EtaSeconds, p.Pass) : null,
@@ -114,5 +120,6 @@ public sealed class OperationsHandler
                     a.ExpiresAt is { } e ? new DateTimeOffset(e, TimeSpan.Zero) : null)
                 : null,
             v.TimeToRevoke is { } t ? new TimeToRevokeResponse(Math.Round(t.RevokedMs, 1), t.PublishedMs is { } ms ? Math.Round(ms, 1) : null) : null,
-            v.Related);
+            v.Related,
+            v.CompletedAt);
 }

@@ -29,7 +29,7 @@ public sealed record AuditRecord(string ChainId, long Sequence, AuditEntry Entry
 public sealed record AuditCheckpoint(string ChainId, long Sequence, string Hash, DateTimeOffset Time, byte[] Signature);
 
 /// <summary>The audit signing key: an EC P-256 key generated in the HSM and stored wrapped like every key version.</summary>
-public sealed record AuditSigningKey(byte[] WrappedMaterial, byte[] PublicKey, string RootKeyLabel);
+public sealed record AuditSigningKey(byte[] WrappedMaterial, byte[] PublicKey, string RootKeyLabel, string? ETag = null);
 
 /// <summary>Filters of <c>GET /api/audit</c>; null means any.</summary>
 public sealed record AuditQuery(string? KeyId, string? Principal, string? Operation, string? Result, DateTimeOffset? From, DateTimeOffset? To);

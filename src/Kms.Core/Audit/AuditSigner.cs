@@ -1,4 +1,5 @@
 using Kms.Core.Crypto;
+using Kms.Core.Errors;
 using Kms.Core.Ports;
 
 namespace Kms.Core.Audit;
@@ -25,11 +26,31 @@ public sealed class AuditSigner
 
     public async Task<AuditCheckpoint> SignAsync(string chainId, long sequence, string hash, CancellationToken cancellationToken)
     {
+        var digest = AuditHashing.CheckpointDigest(chainId, sequence, hash);
         var key = await KeyAsync(create: true, cancellationToken);
-        var signature = _hsm.SignDigest(new HsmKeyRef(KeyName, 1, KeySpec.EcP256, key!.WrappedMaterial, key.RootKeyLabel),
-            SigningAlgorithm.EcdsaSha256, AuditHashing.CheckpointDigest(chainId, sequence, hash));
+        byte[] signature;
+        try
+        {
+            signature = Sign(key!, digest);
+        }
+        catch (KmsException e) when (e.Code == KmsErrorCodes.HsmUnavailable)
+        {
+            // A root-key rotation may have rewrapped the key and retired the root our copy names: read it again.
+            var stored = await _store.GetSigningKeyAsync(cancellationToken);
+            if (stored is null || stored.RootKeyLabel == key!.RootKeyLabel)
+            {
+                throw;
+            }
+
+            _key = stored;
+            signature = Sign(stored, digest);
+        }
+
         return new AuditCheckpoint(chainId, sequence, hash, _time.GetUtcNow(), signature);
     }
+
+    private byte[] Sign(AuditSigningKey key, byte[] digest) =>
+        _hsm.SignDigest(new HsmKeyRef(KeyName, 1, KeySpec.EcP256, key.WrappedMaterial, key.RootKeyLabel), SigningAlgorithm.EcdsaSha256, digest);
 
     /// <summary>Verifies with the public key; false when there is no key or the signature does not match.</summary>
     public async Task<bool> VerifyAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken)

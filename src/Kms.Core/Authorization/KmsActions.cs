@@ -35,6 +35,9 @@ public static class KmsActions
     public const string ReadOperation = "kms:ReadOperation";
     public const string ControlOperation = "kms:ControlOperation";
 
+    // The HSM's root key (kms.admin only).
+    public const string RotateRootKey = "kms:RotateRootKey";
+
     // Audit (kms.auditor).
     public const string ReadAudit = "kms:ReadAudit";
 
@@ -60,6 +63,7 @@ public static class KmsActions
         DeleteAlias, GetKeyPolicy, PutKeyPolicy, SimulatePolicy, ManageRoleAssignments, ScheduleKeyDeletion, CancelKeyDeletion,
         SetDeletionProtection, RotateKey, RevokeKeyVersion, Approve, Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
         Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, GenerateRandom, ReadAudit, ListOperations, ReadOperation, ControlOperation, Rewrap,
+        RotateRootKey,
     };
 
     /// <summary>
@@ -69,6 +73,7 @@ public static class KmsActions
     public static IReadOnlySet<string> KeyIndependent { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         CreateKey, ListKeys, SimulatePolicy, ManageRoleAssignments, GenerateRandom, ReadAudit, ListOperations,
+        RotateRootKey,
     };
 
     /// <summary>

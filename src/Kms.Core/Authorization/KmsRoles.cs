@@ -21,7 +21,7 @@ public static class KmsRoles
             KmsActions.ManageRoleAssignments, KmsActions.ScheduleKeyDeletion, KmsActions.CancelKeyDeletion,
             KmsActions.SetDeletionProtection, KmsActions.RotateKey,
             KmsActions.ListOperations, KmsActions.ReadOperation, KmsActions.ControlOperation, KmsActions.Rewrap,
-            KmsActions.RevokeKeyVersion,
+            KmsActions.RevokeKeyVersion, KmsActions.RotateRootKey,
         },
         [Crypto] = new(StringComparer.Ordinal)
         {

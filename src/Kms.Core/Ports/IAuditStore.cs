@@ -31,4 +31,10 @@ public interface IAuditStore
 
     /// <summary>Stores the signing key unless one exists; returns the one stored (first writer wins).</summary>
     Task<AuditSigningKey> CreateSigningKeyAsync(AuditSigningKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the signing key's wrapped material and root key label if its ETag still matches (root-key rotation);
+    /// a lost race raises ConcurrentModification.
+    /// </summary>
+    Task<AuditSigningKey> ReplaceSigningKeyMaterialAsync(AuditSigningKey key, CancellationToken cancellationToken);
 }

@@ -41,11 +41,24 @@ public interface IKeyStore
     /// <summary>All versions of a key, oldest first.</summary>
     Task<IReadOnlyList<KeyVersionRecord>> ListVersionsAsync(string keyId, CancellationToken cancellationToken);
 
-    /// <summary>Replaces a version's state if its ETag still matches. The wrapped material is never rewritten.</summary>
+    /// <summary>Replaces a version's state if its ETag still matches. The wrapped material is never rewritten here.</summary>
     Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken);
 
     Task<KeyVersionRecord> UpdateVersionAsync(KeyVersionRecord version, CancellationToken cancellationToken) =>
         UpdateVersionAsync(version, [], cancellationToken);
+
+    /// <summary>
+    /// Every version of every key, a page at a time, in no promised order; for jobs that sweep all stored material
+    /// (root-key rotation). A page may hold fewer than <paramref name="pageSize"/> rows and still have a continuation.
+    /// </summary>
+    Task<Page<KeyVersionRecord>> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces a version's wrapped material and root key label, if its ETag still matches; nothing else changes.
+    /// Only root-key rotation does this: the key inside is the same, re-wrapped under another root.
+    /// </summary>
+    Task<KeyVersionRecord> ReplaceWrappedMaterialAsync(KeyVersionRecord version, byte[] wrappedMaterial, string rootKeyLabel,
+        CancellationToken cancellationToken);
 
     /// <summary>A cheap round trip to the store for <c>GET /api/health</c>; never throws.</summary>
     Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken);

@@ -67,13 +67,15 @@ internal static class KeyTemplates
     /// No CKA_VALUE_LEN (the blob fixes it; SoftHSM answers CKR_ATTRIBUTE_READ_ONLY); class and type are
     /// given because private keys come back as PKCS#8 and secrets as raw bytes.
     /// </summary>
-    public static Template KeyToUnwrap(IObjectAttributeFactory factory, KeySpec spec)
+    /// <param name="extractable">Only for root-key rotation: a temporary object that is wrapped under the new root
+    /// and destroyed at once.</param>
+    public static Template KeyToUnwrap(IObjectAttributeFactory factory, KeySpec spec, bool extractable = false)
     {
         var template = new Template(factory)
             .Add(CKA.CKA_TOKEN, false)
             .Add(CKA.CKA_PRIVATE, true)
             .Add(CKA.CKA_SENSITIVE, true)
-            .Add(CKA.CKA_EXTRACTABLE, false);
+            .Add(CKA.CKA_EXTRACTABLE, extractable);
         if (spec.IsSymmetric())
         {
             template.Add(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY).Add(CKA.CKA_WRAP, false).Add(CKA.CKA_UNWRAP, false).Add(CKA.CKA_DERIVE, false);
@@ -114,6 +116,34 @@ internal static class KeyTemplates
             .Add(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY)
             .Add(CKA.CKA_TOKEN, true)
             .Add(CKA.CKA_LABEL, label);
+
+    /// <summary>
+    /// The pointer to the current root: a private data object on the token, labelled <c>{base root label}.current</c>,
+    /// whose value is the current root's label (UTF-8). Kept in the HSM so that every process using the token agrees.
+    /// </summary>
+    public static Template CurrentRootPointer(IObjectAttributeFactory factory, string baseRootLabel, string currentLabel) =>
+        new Template(factory)
+            .Add(CKA.CKA_CLASS, CKO.CKO_DATA)
+            .Add(CKA.CKA_TOKEN, true)
+            .Add(CKA.CKA_PRIVATE, true)
+            .Add(CKA.CKA_MODIFIABLE, true)
+            .Add(CKA.CKA_LABEL, PointerLabel(baseRootLabel))
+            .Add(CKA.CKA_APPLICATION, "kms")
+            .Add(CKA.CKA_VALUE, System.Text.Encoding.UTF8.GetBytes(currentLabel));
+
+    public static Template CurrentRootPointerSearch(IObjectAttributeFactory factory, string baseRootLabel) =>
+        new Template(factory)
+            .Add(CKA.CKA_CLASS, CKO.CKO_DATA)
+            .Add(CKA.CKA_TOKEN, true)
+            .Add(CKA.CKA_LABEL, PointerLabel(baseRootLabel));
+
+    /// <summary>Every secret key stored on the token (root keys among them).</summary>
+    public static Template TokenSecretKeys(IObjectAttributeFactory factory) =>
+        new Template(factory)
+            .Add(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY)
+            .Add(CKA.CKA_TOKEN, true);
+
+    private static string PointerLabel(string baseRootLabel) => baseRootLabel + ".current";
 
     private static Template AddSecretUsage(Template template, KeySpec spec) => spec switch
     {

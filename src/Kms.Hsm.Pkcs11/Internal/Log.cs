@@ -92,6 +92,22 @@ internal static partial class Log
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning,
         Message = "Could not destroy an unwrapped key object; it goes when its session closes.")]
     public static partial void DestroyFailedUnexpectedly(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning,
+        Message = "Root key {RootKeyLabel} is now the current root on HSM token {TokenLabel}.")]
+    public static partial void CurrentRootSet(ILogger logger, string rootKeyLabel, string tokenLabel);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning,
+        Message = "Destroyed root key {RootKeyLabel} on HSM token {TokenLabel}.")]
+    public static partial void RootKeyDestroyed(ILogger logger, string rootKeyLabel, string tokenLabel);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Error,
+        Message = "Root key {RootKeyLabel} that wrapped key {KeyId} version {KeyVersion} is not on the token.")]
+    public static partial void RootKeyGone(ILogger logger, string rootKeyLabel, string keyId, int keyVersion);
+
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Error,
+        Message = "The blob of key {KeyId} version {KeyVersion} does not unwrap under root key {RootKeyLabel} ({ReturnValue}).")]
+    public static partial void UnwrapRejected(ILogger logger, string keyId, int keyVersion, string rootKeyLabel, CKR returnValue);
 }
 
 /// <summary>Names of connector operations, for logs.</summary>
@@ -108,4 +124,6 @@ internal enum HsmOperation
     Random,
     Health,
     Ceremony,
+    RootKey,
+    Rewrap,
 }

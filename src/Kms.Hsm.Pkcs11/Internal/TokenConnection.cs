@@ -150,6 +150,47 @@ internal sealed class TokenConnection : IDisposable
         }
     }
 
+    /// <summary>The handle of a root key, or null when no key carries the label (a retired root, or one never made).</summary>
+    public IObjectHandle? TryRootKey(string label) => _rootKeys.ContainsKey(label) || CountRootKeys(label) > 0 ? RootKey(label) : null;
+
+    /// <summary>Drops the remembered handle of a root key that was destroyed.</summary>
+    public void ForgetRootKey(string label) => _rootKeys.TryRemove(label, out _);
+
+    /// <summary>
+    /// The label of the current root, from the pointer object on the token (<see cref="KeyTemplates.CurrentRootPointerSearch"/>),
+    /// or the configured label when the token has none (no root rotation ever ran).
+    /// </summary>
+    public string CurrentRootLabel()
+    {
+        lock (_ownerLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return ReadCurrentRootLabel(_owner, _options) ?? _options.RootKeyLabel;
+        }
+    }
+
+    /// <summary>The label the token's pointer object names, or null when there is none.</summary>
+    public static string? ReadCurrentRootLabel(ISession session, Pkcs11HsmOptions options)
+    {
+        using var search = KeyTemplates.CurrentRootPointerSearch(session.Factories.ObjectAttributeFactory, options.RootKeyLabel);
+        var found = session.FindAllObjects(search.Attributes);
+        if (found.Count == 0)
+        {
+            return null;
+        }
+
+        using var value = new AttributeValues(session, found[0], CKA.CKA_VALUE);
+        return value.Bytes(CKA.CKA_VALUE) is { Length: > 0 } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+    }
+
+    /// <summary>Runs <paramref name="body"/> on a fresh read-write session (token objects can only be made or destroyed in one), then closes it.</summary>
+    public T WithReadWriteSession<T>(Func<ISession, T> body)
+    {
+        // Closing (not logging out): a logout would end the login of every session of this process.
+        using var session = Slot.OpenSession(SessionType.ReadWrite);
+        return body(session);
+    }
+
     /// <summary>Reports whether the owner session is alive and logged in and the root key is present.</summary>
     public void Probe(string rootKeyLabel)
     {
@@ -185,6 +226,22 @@ internal sealed class TokenConnection : IDisposable
             {
                 // Already gone with the token.
             }
+        }
+    }
+
+    private int CountRootKeys(string label)
+    {
+        lock (_ownerLock)
+        {
+            using var search = KeyTemplates.RootKeySearch(_owner.Factories.ObjectAttributeFactory, label);
+            var count = _owner.FindAllObjects(search.Attributes).Count;
+            if (count == 0 && !IsLoggedIn())
+            {
+                // Logged out, private objects are invisible: that says nothing about the root.
+                throw new Pkcs11Exception("C_FindObjects", CKR.CKR_USER_NOT_LOGGED_IN);
+            }
+
+            return count;
         }
     }
 

@@ -30,7 +30,11 @@ public sealed record OperationView(
     RewrapProgress? Progress = null,
     ApprovalProgress? Approvals = null,
     TimeToRevoke? TimeToRevoke = null,
-    IReadOnlyList<string>? Related = null);
+    IReadOnlyList<string>? Related = null)
+{
+    /// <summary>When the operation ended (its last update, once it is COMPLETED, FAILED or CANCELED); null while it runs.</summary>
+    public DateTimeOffset? CompletedAt => State is "COMPLETED" or "FAILED" or "CANCELED" ? LastUpdatedAt : null;
+}
 
 /// <summary>Operation kinds and their instance-id prefixes.</summary>
 public static class OperationTypes
@@ -40,7 +44,10 @@ public static class OperationTypes
     public const string Revocation = "revocation";
     public const string Deletion = "deletion";
 
-    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap, Revocation, Deletion];
+    /// <summary>Root-key rotation: ids <c>rootrotation-{time}-{random}</c>, no key.</summary>
+    public const string RootRotation = "rootrotation";
+
+    public static IReadOnlyList<string> All { get; } = [Rotation, Rewrap, Revocation, Deletion, RootRotation];
 }
 
 /// <summary>
@@ -50,7 +57,7 @@ public static class OperationTypes
 /// </summary>
 public sealed class OperationsService
 {
-    public const int MaxRevocationSources = 10;
+    public const int MaxSources = 10;
     public const int MaxCommentLength = 512;
 
     private static readonly OrchestrationRuntimeStatus[] Ever = Enum.GetValues<OrchestrationRuntimeStatus>();
@@ -78,7 +85,10 @@ public sealed class OperationsService
     }
 
     /// <summary>Starts a staged rotation of the key; refused while another rotation of it is in progress.</summary>
-    public async Task<OperationView> StartRotationAsync(DurableTaskClient client, string keyId, CancellationToken cancellationToken)
+    /// <param name="rewrapSources">Stored data to rewrap onto the new version once it is primary (a campaign each, also
+    /// needing <c>kms:Rewrap</c>); null or empty for none.</param>
+    public async Task<OperationView> StartRotationAsync(DurableTaskClient client, string keyId, CancellationToken cancellationToken,
+        IReadOnlyList<RewrapSourceSpec>? rewrapSources = null, bool disableOldVersions = false)
     {
         ArgumentNullException.ThrowIfNull(client);
         var key = await _keys.GetKeyAsync(KeyIdentifiers.RequireKeyId(keyId), cancellationToken) ?? throw KmsErrors.KeyNotFound(keyId);
@@ -88,8 +98,16 @@ public sealed class OperationsService
             throw KmsErrors.KeyPendingDeletion(key.KeyId);
         }
 
+        RewrapAfterRotation? rewrap = null;
+        if (rewrapSources is { Count: > 0 })
+        {
+            await _access.DemandAsync(KmsActions.Rewrap, key.KeyId, null, cancellationToken);
+            ValidateSources(key, rewrapSources);
+            rewrap = new RewrapAfterRotation([.. rewrapSources], disableOldVersions);
+        }
+
         var id = await StartAsync(client, OperationTypes.Rotation, key.KeyId, nameof(RotationOrchestrator),
-            new RotationInput(key.KeyId, _access.Principal, _access.RequestId), cancellationToken);
+            new RotationInput(key.KeyId, _access.Principal, _access.RequestId, rewrap), cancellationToken);
         return new OperationView(id, OperationTypes.Rotation, key.KeyId, "PENDING", RotationSteps.CreateVersion, [], null, null, _time.GetUtcNow(),
             _time.GetUtcNow());
     }
@@ -134,20 +152,7 @@ public sealed class OperationsService
         }
 
         sources ??= [];
-        if (sources.Count > MaxRevocationSources)
-        {
-            throw KmsErrors.Validation($"A revocation rewraps at most {MaxRevocationSources} sources.");
-        }
-
-        if (sources.Count > 0 && key.Usage != KeyUsage.EncryptDecrypt)
-        {
-            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, "rewrap");
-        }
-
-        foreach (var source in sources)
-        {
-            _sources.Validate(source);
-        }
+        ValidateSources(key, sources);
 
         var id = NewOperationId(OperationTypes.Revocation, key.KeyId);
         var actor = new Actor(_access.Principal, _access.RequestId);
@@ -159,6 +164,25 @@ public sealed class OperationsService
         var now = _time.GetUtcNow();
         return new OperationView(id, OperationTypes.Revocation, key.KeyId, "PENDING", RevocationSteps.Announce, [RevocationSteps.Revoked], null, null, now,
             now, TimeToRevoke: new TimeToRevoke((revoked.RevokedAt - requestedAt).TotalMilliseconds, null));
+    }
+
+    /// <summary>Sources another operation rewraps (at most <see cref="MaxSources"/>; the key must encrypt).</summary>
+    private void ValidateSources(KeyRecord key, IReadOnlyList<RewrapSourceSpec> sources)
+    {
+        if (sources.Count > MaxSources)
+        {
+            throw KmsErrors.Validation($"An operation rewraps at most {MaxSources} sources.");
+        }
+
+        if (sources.Count > 0 && key.Usage != KeyUsage.EncryptDecrypt)
+        {
+            throw KmsErrors.IncorrectKeyUsage(key.KeyId, key.Usage, "rewrap");
+        }
+
+        foreach (var source in sources)
+        {
+            _sources.Validate(source);
+        }
     }
 
     /// <summary>The id of the deletion operation of a key scheduled for deletion at <paramref name="deletionDate"/>.</summary>
@@ -404,6 +428,11 @@ public sealed class OperationsService
     /// <summary>The type and key named by an instance id of ours; null for any other instance.</summary>
     internal static (string Type, string? KeyId)? Parse(string instanceId)
     {
+        if (instanceId.StartsWith(OperationTypes.RootRotation + "-", StringComparison.Ordinal))
+        {
+            return (OperationTypes.RootRotation, null);
+        }
+
         foreach (var type in OperationTypes.All)
         {
             if (instanceId.StartsWith(type + "-", StringComparison.Ordinal) && instanceId.Length > type.Length + 37

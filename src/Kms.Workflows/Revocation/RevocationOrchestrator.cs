@@ -49,7 +49,7 @@ public sealed class RevocationOrchestrator : TaskOrchestrator<RevocationInput, R
 
         for (var i = 0; i < input.Sources.Length; i++)
         {
-            var campaignId = $"{OperationTypes.Rewrap}-{input.KeyId}-{context.InstanceId[(OperationTypes.Revocation.Length + 38)..]}s{i + 1}";
+            var campaignId = CampaignStart.ChildId(context.InstanceId, OperationTypes.Revocation, input.KeyId, i + 1);
             Report(progress.Next(RevocationSteps.Rewrap) with { Related = [.. progress.Related ?? [], campaignId] });
             var campaign = new RewrapInput(input.KeyId, input.Versions, input.Sources[i], false, input.RequestedBy, input.RequestId, context.InstanceId);
             await context.CallActivityAsync<string>(nameof(StartRewrapCampaignActivity), new CampaignStart(campaignId, campaign),

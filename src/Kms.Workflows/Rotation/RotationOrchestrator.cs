@@ -1,11 +1,13 @@
 using Kms.Core.Services;
 using Kms.Workflows.Operations;
+using Kms.Workflows.Rewrap;
 using Microsoft.DurableTask;
 
 namespace Kms.Workflows.Rotation;
 
 /// <summary>
-/// Staged rotation: create a standby version -> canary probe with it -> promote it to primary. KeyVersionCreated and
+/// Staged rotation: create a standby version -> canary probe with it -> promote it to primary -> optionally start rewrap
+/// campaigns of stored data onto it. KeyVersionCreated and
 /// KeyRotated are published by the steps' own transactions. If the probe fails, or a step keeps failing, the rotation
 /// is rolled back (previous primary kept, standby disabled, KeyRotationFailed) and the operation ends Failed.
 /// </summary>
@@ -54,8 +56,41 @@ public sealed class RotationOrchestrator : TaskOrchestrator<RotationInput, Rotat
                 $"version {standby.PreviousPrimary} is still primary.");
         }
 
-        context.SetCustomStatus(progress.Passed(RotationSteps.Promoted).Next(RotationSteps.Done));
+        progress = progress.Passed(RotationSteps.Promoted);
+        if (input.Rewrap is { Sources.Length: > 0 } rewrap)
+        {
+            progress = await StartRewrapsAsync(context, input, rewrap, progress.Next(RotationSteps.StartRewrap));
+        }
+
+        context.SetCustomStatus(progress.Next(RotationSteps.Done));
         return new RotationOutput(input.KeyId, standby.Version, standby.PreviousPrimary);
+    }
+
+    /// <summary>
+    /// Starts a campaign per source and does not wait for them: each is an operation of its own (in <c>related</c>). The
+    /// rotation stands whatever happens here; a campaign that cannot be started is reported as the operation's error.
+    /// </summary>
+    private static async Task<OperationProgress> StartRewrapsAsync(TaskOrchestrationContext context, RotationInput input, RewrapAfterRotation rewrap,
+        OperationProgress progress)
+    {
+        var related = new List<string>();
+        for (var i = 0; i < rewrap.Sources.Length; i++)
+        {
+            var id = CampaignStart.ChildId(context.InstanceId, OperationTypes.Rotation, input.KeyId, i + 1);
+            context.SetCustomStatus(progress with { Related = [.. related, id] });
+            try
+            {
+                await context.CallActivityAsync<string>(nameof(StartRewrapCampaignActivity), new CampaignStart(id,
+                    new RewrapInput(input.KeyId, null, rewrap.Sources[i], rewrap.DisableOldVersions, input.RequestedBy, input.RequestId)), StepRetry);
+                related.Add(id);
+            }
+            catch (TaskFailedException e)
+            {
+                return progress with { Related = related, Error = $"the rotation is done, but rewrap campaign {id} could not be started: {e.FailureDetails.ErrorMessage}" };
+            }
+        }
+
+        return progress.Passed(RotationSteps.RewrapStarted) with { Related = related };
     }
 }
 
@@ -68,6 +103,8 @@ public static class RotationSteps
     public const string CanaryPassed = "canary-passed";
     public const string Promote = "promote";
     public const string Promoted = "promoted";
+    public const string StartRewrap = "start-rewrap";
+    public const string RewrapStarted = "rewrap-started";
     public const string RollBack = "roll-back";
     public const string RolledBack = "rolled-back";
     public const string Done = "done";

@@ -110,6 +110,31 @@ internal sealed class InMemoryKeyStore : IKeyStore, IAliasStore
         }
     }
 
+    public Task<Page<KeyVersionRecord>> ListAllVersionsAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var skip = continuationToken is null ? 0 : int.Parse(continuationToken, System.Globalization.CultureInfo.InvariantCulture);
+            var all = _versions.Values.OrderBy(v => v.KeyId, StringComparer.Ordinal).ThenBy(v => v.Version).ToArray();
+            var items = all.Skip(skip).Take(pageSize).ToArray();
+            var next = skip + items.Length < all.Length ? (skip + items.Length).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+            return Task.FromResult(new Page<KeyVersionRecord>(items, next));
+        }
+    }
+
+    public Task<KeyVersionRecord> ReplaceWrappedMaterialAsync(KeyVersionRecord version, byte[] wrappedMaterial, string rootKeyLabel,
+        CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var current = _versions.GetValueOrDefault((version.KeyId, version.Version));
+            RequireETag(current?.ETag, version.ETag, version.KeyId);
+            var stored = current! with { WrappedMaterial = wrappedMaterial, RootKeyLabel = rootKeyLabel, ETag = NextETag() };
+            _versions[(version.KeyId, version.Version)] = stored;
+            return Task.FromResult(stored);
+        }
+    }
+
     public Task<ComponentHealth> CheckHealthAsync(CancellationToken cancellationToken) => Task.FromResult(new ComponentHealth(true, "ok"));
 
     public Task<AliasRecord?> GetAliasAsync(string name, CancellationToken cancellationToken)

@@ -1,12 +1,23 @@
 using Kms.Workflows.Operations;
-using Kms.Workflows.Rewrap;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
-namespace Kms.Workflows.Revocation;
+namespace Kms.Workflows.Rewrap;
 
-/// <summary>A rewrap campaign a revocation runs, under an id derived from the revocation's.</summary>
-public sealed record CampaignStart(string CampaignId, RewrapInput Input);
+/// <summary>A rewrap campaign another operation (a revocation, a rotation) starts, under an id derived from that operation's.</summary>
+public sealed record CampaignStart(string CampaignId, RewrapInput Input)
+{
+    /// <summary>
+    /// The id of the <paramref name="index"/>th campaign started by operation <paramref name="parentId"/> (of
+    /// <paramref name="parentType"/>): a rewrap id of the same key whose tail is the parent's time and random part.
+    /// </summary>
+    public static string ChildId(string parentId, string parentType, string keyId, int index)
+    {
+        ArgumentNullException.ThrowIfNull(parentId);
+        ArgumentNullException.ThrowIfNull(parentType);
+        return $"{OperationTypes.Rewrap}-{keyId}-{parentId[Math.Min(parentId.Length, parentType.Length + 38)..]}s{index}";
+    }
+}
 
 /// <summary>Where a campaign stands: its state as the status API names it, and its error if it failed.</summary>
 public sealed record CampaignState(string State, string? Error)
@@ -14,10 +25,10 @@ public sealed record CampaignState(string State, string? Error)
     public bool Ended => State is "COMPLETED" or "FAILED" or "CANCELED";
 }
 
-// A revocation runs each rewrap campaign as an operation of its own (visible and steerable in the status API) rather than
-// as a sub-orchestration: the local engine's sidecar cannot store a sub-orchestration's start message (its tags do not
-// survive the Azure Storage backend's serializer), while a top-level start works on both hosts. The revocation starts
-// the campaign through these activities and polls it with durable timers.
+// Revocations and rotations run each rewrap campaign as an operation of its own (visible and steerable in the status API)
+// rather than as a sub-orchestration: the local engine's sidecar cannot store a sub-orchestration's start message (its
+// tags do not survive the Azure Storage backend's serializer), while a top-level start works on both hosts. The parent
+// starts the campaign through these activities; a revocation then polls it with durable timers.
 
 /// <summary>Starts the campaign unless it exists (a re-run finds it).</summary>
 public sealed class StartRewrapCampaignActivity(DurableTaskClient client) : TaskActivity<CampaignStart, string>

@@ -5,8 +5,8 @@ using Kms.Testing;
 
 namespace Kms.Api.Tests;
 
-/// <summary>Stored items for revocation tests: ciphertexts of one key in a fresh Azurite table, with their plaintexts.</summary>
-internal sealed class RevocationFlow(KmsHostFixture host)
+/// <summary>Stored items for rewrap tests (revocation, rotation): ciphertexts of one key in a fresh Azurite table, with their plaintexts.</summary>
+internal sealed class StoredCiphertexts(KmsHostFixture host)
 {
     public TableClient Table { get; } = new TableServiceClient(LocalStack.Require("Kms:Storage:ConnectionString")).GetTableClient(LocalStack.UniqueName("rv"));
 
