@@ -63,7 +63,8 @@ if [[ "${BENCH_EVENTS:-1}" == 1 ]]; then
     export Kms__LocalEventGrid__Subscriptions__0__Name=bench-revocations
     export Kms__LocalEventGrid__Subscriptions__0__Endpoint="http://127.0.0.1:$hook_port/kms-events"
     export Kms__LocalEventGrid__Subscriptions__0__IncludedEventTypes__0=Kms.KeyVersionRevoked
-    export Kms__LocalEventGrid__RetryInitialDelay=00:00:01
+    # It is down until the revocation benchmark starts it: keep the handshake retries short so it is found at once.
+    export Kms__LocalEventGrid__RetryInitialDelay=00:00:01 Kms__LocalEventGrid__RetryMaxDelay=00:00:02
 fi
 kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1
 host_pid=$KMS_LAST_PID
