@@ -136,7 +136,24 @@ public sealed class DestructionTests(KmsHostFixture host)
             await Problems.AssertProblemAsync(enable, 409, KmsErrorCodes.KeyVersionRevoked);
         }
 
-        // A rewrap campaign that is not the revocation's own cannot open the revoked version either.
+        await host.PostOkAsync($"/api/operations/{operationId}/cancel", new { });
+    }
+
+    [Fact]
+    public async Task RevokingAnOlderVersion_StillPromotesAFreshReplacement_AndLeavesTheOthersAlone()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        await host.PostOkAsync($"/api/keys/{keyId}/rotate", new { });
+
+        var started = await host.PostOkAsync($"/api/keys/{keyId}/revocations", new { versions = new[] { 1 }, reason = "old backup leaked" });
+        var operationId = started.GetProperty("operationId").GetString()!;
+        var waiting = await host.WaitForStepAsync(operationId, "awaiting-approvals");
+
+        Assert.Equal(3, waiting.GetProperty("version").GetInt32());
+        var versions = await host.Client.GetFromJsonAsync<JsonElement>($"/api/keys/{keyId}/versions");
+        Assert.Equal(3, versions.GetProperty("primaryVersion").GetInt32());
+        Assert.Equal(new[] { "REVOKED", "ENABLED", "ENABLED" },
+            versions.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("state").GetString()!).ToArray());
         await host.PostOkAsync($"/api/operations/{operationId}/cancel", new { });
     }
 

@@ -54,7 +54,7 @@ public static class KmsErrors
 
     public static KmsException KeyVersionRevoked(string keyId, int version) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyVersionRevoked,
-            $"Version {version} of key '{keyId}' was revoked and cannot be used; data under it is being moved to the key's new version.");
+            $"Version {version} of key '{keyId}' was revoked and can no longer be used.");
 
     public static KmsException KeyVersionDestroyed(string keyId, int version) =>
         new(KmsErrorKind.InvalidState, KmsErrorCodes.KeyVersionDestroyed, $"Version {version} of key '{keyId}' was destroyed; its material no longer exists.");

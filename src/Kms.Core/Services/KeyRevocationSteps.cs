@@ -7,9 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Kms.Core.Services;
 
 /// <summary>What a revocation step did: the versions now revoked by the operation and the events that announce it.</summary>
-/// <param name="PrimaryRevoked">The key's primary version is among them: the key needs a replacement version before it can encrypt or sign.</param>
+/// <param name="PrimaryVersion">The key's primary when revoked (if it is among the versions, the key cannot encrypt until replaced).</param>
 /// <param name="EventIds">Ids of the KeyVersionRevoked events written by this call (empty on a re-run, or with events off).</param>
-public sealed record RevocationResult(int[] Versions, bool PrimaryRevoked, int PrimaryVersion, string[] EventIds, DateTimeOffset RevokedAt);
+public sealed record RevocationResult(int[] Versions, int PrimaryVersion, string[] EventIds, DateTimeOffset RevokedAt);
 
 /// <summary>
 /// The steps of an emergency revocation that touch key state: revoke versions at once, and learn when the world was told.
@@ -105,7 +105,7 @@ public sealed partial class KeyRevocationSteps
 
         _catalog.Invalidate(key.KeyId);
         LogRevoked(key.KeyId, string.Join(",", numbers), operationId);
-        return new RevocationResult(numbers, numbers.Contains(key.PrimaryVersion), key.PrimaryVersion, [.. eventIds], _time.GetUtcNow());
+        return new RevocationResult(numbers, key.PrimaryVersion, [.. eventIds], _time.GetUtcNow());
     }
 
     /// <summary>

@@ -25,8 +25,8 @@ public sealed record RevocationStep(string KeyId, string OperationId, int[] Vers
 /// <summary>Input of the wait for the KeyVersionRevoked events to be published.</summary>
 public sealed record PublishWait(string KeyId, string[] EventIds);
 
-/// <summary>The result of a revocation: the versions revoked, the replacement (if the primary was among them), and whether the material was destroyed.</summary>
-public sealed record RevocationOutput(string KeyId, int[] Versions, int? ReplacementVersion, bool Destroyed);
+/// <summary>The result of a revocation: the versions revoked, the replacement primary, and whether the material was destroyed.</summary>
+public sealed record RevocationOutput(string KeyId, int[] Versions, int ReplacementVersion, bool Destroyed);
 
 /// <summary>Step and checkpoint names of a revocation, as the status API shows them.</summary>
 public static class RevocationSteps

@@ -9,8 +9,8 @@ namespace Kms.Workflows.Revocation;
 
 /// <summary>
 /// Emergency revocation. The request itself revoked the versions (so they are refused before this runs); the
-/// orchestration then: records time to revoke once the KeyVersionRevoked events are out -> if the primary was revoked,
-/// creates, probes and promotes a replacement -> rewraps every named source off the revoked versions (a rewrap campaign
+/// orchestration then: records time to revoke once the KeyVersionRevoked events are out -> creates, probes and promotes
+/// a replacement primary -> rewraps every named source off the revoked versions (a rewrap campaign
 /// per source, an operation of its own that alone may open them) -> waits for M-of-N approvals -> destroys the revoked
 /// material. Nothing here ever un-revokes: a failed step ends the operation Failed with the versions still revoked and
 /// their material kept, for an operator to finish by hand.
@@ -39,13 +39,11 @@ public sealed class RevocationOrchestrator : TaskOrchestrator<RevocationInput, R
             Report(progress.Passed(RevocationSteps.Announced) with { TimeToRevoke = new TimeToRevoke(revokedMs, publishedMs) });
         }
 
-        int? replacement = null;
-        if (input.Revoked.PrimaryRevoked)
-        {
-            Report(progress.Next(RevocationSteps.Replace));
-            replacement = await ReplacePrimaryAsync(context, input);
-            Report(progress.Passed(RevocationSteps.ReplacementPromoted) with { Version = replacement });
-        }
+        // Always a fresh primary, even when only older versions were revoked: whatever exposed them may have exposed the
+        // primary too, and the rewrapped data should land on material made after the incident.
+        Report(progress.Next(RevocationSteps.Replace));
+        var replacement = await ReplacePrimaryAsync(context, input);
+        Report(progress.Passed(RevocationSteps.ReplacementPromoted) with { Version = replacement });
 
         for (var i = 0; i < input.Sources.Length; i++)
         {
@@ -89,7 +87,7 @@ public sealed class RevocationOrchestrator : TaskOrchestrator<RevocationInput, R
             await context.CallActivityAsync<bool>(nameof(RollBackRotationActivity), rotation with { Reason = "replacement failed its canary: " + probe.Reason },
                 RotationOrchestrator.StepRetry);
             throw new RevocationFailedException($"The replacement version {standby.Version} failed its canary ({probe.Reason}) and was disabled; " +
-                $"key {input.KeyId} has no usable primary version until it is rotated.");
+                $"rotate key {input.KeyId} by hand (if its primary was revoked, it cannot encrypt or sign until then).");
         }
 
         await context.CallActivityAsync<bool>(nameof(PromoteVersionActivity), rotation, RotationOrchestrator.StepRetry);
