@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using Kms.Core;
 using Kms.Core.Services;
 
-namespace Kms.Api.Tests;
+namespace Kms.Testing;
 
 /// <summary>
 /// The real canary probe, except for keys a test names: for those it reports a failure, as a broken HSM or bad
 /// material would. Registered in the test host only.
 /// </summary>
-internal sealed class FaultInjectingProbe(IKeyVersionProbe inner) : IKeyVersionProbe
+public sealed class FaultInjectingProbe(IKeyVersionProbe inner) : IKeyVersionProbe
 {
     private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
 

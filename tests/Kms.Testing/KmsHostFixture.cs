@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Xunit;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Kms.Api.Security;
@@ -7,7 +8,6 @@ using Kms.Core.Services;
 using Kms.Hsm.Pkcs11;
 using Kms.LocalHost;
 using Kms.Storage.Tables;
-using Kms.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -15,7 +15,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Kms.Api.Tests;
+namespace Kms.Testing;
 
 /// <summary>
 /// Kms.LocalHost on a free loopback port over the real SoftHSM2 token and Azurite, with its own tables.
@@ -38,7 +38,7 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
     }
 
-    internal KmsHostFixture(Dictionary<string, string?> settings, int port = 0)
+    public KmsHostFixture(Dictionary<string, string?> settings, int port = 0)
     {
         _settings = settings;
         _port = port;
@@ -245,10 +245,4 @@ public sealed class KmsHostFixture : IAsyncLifetime
             public void Dispose() => scopes.RemoveAt(scopes.Count - 1);
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class KmsHostCollection : ICollectionFixture<KmsHostFixture>
-{
-    public const string Name = "KMS host";
 }
