@@ -38,7 +38,8 @@ public sealed class KmsHostFixture : IAsyncLifetime
     {
     }
 
-    public KmsHostFixture(Dictionary<string, string?> settings, int port = 0)
+    // Internal (visible to the test projects): xUnit wants a collection fixture to have a single public constructor.
+    internal KmsHostFixture(Dictionary<string, string?> settings, int port = 0)
     {
         _settings = settings;
         _port = port;
