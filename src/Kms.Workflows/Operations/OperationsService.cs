@@ -60,7 +60,6 @@ public sealed class OperationsService
     public const int MaxSources = 10;
     public const int MaxCommentLength = 512;
 
-    private static readonly OrchestrationRuntimeStatus[] Ever = Enum.GetValues<OrchestrationRuntimeStatus>();
     private static readonly OrchestrationRuntimeStatus[] InProgress =
         [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended];
 
@@ -206,23 +205,7 @@ public sealed class OperationsService
         var input = new DeletionInput(key.KeyId, date, key.DeletionRequestedBy ?? "unknown", null, _options.RequiredApprovals, _options.ApprovalLifetime);
         return await CallAsync(async () =>
         {
-            if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken) is null)
-            {
-                try
-                {
-                    await client.ScheduleNewOrchestrationInstanceAsync(nameof(DeletionOrchestrator), input,
-                        new StartOrchestrationOptions { InstanceId = id }.WithDedupeStatuses(Ever), cancellationToken);
-                }
-                catch (Exception) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // Started by someone else between our read and our start (that one stands), or the engine failed (this rethrows).
-                    if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken) is null)
-                    {
-                        throw;
-                    }
-                }
-            }
-
+            await client.ScheduleOnceAsync(nameof(DeletionOrchestrator), input, id, cancellationToken);
             return id;
         });
     }

@@ -33,30 +33,13 @@ public sealed record CampaignState(string State, string? Error)
 /// <summary>Starts the campaign unless it exists (a re-run finds it).</summary>
 public sealed class StartRewrapCampaignActivity(DurableTaskClient client) : TaskActivity<CampaignStart, string>
 {
-    private static readonly OrchestrationRuntimeStatus[] Ever = Enum.GetValues<OrchestrationRuntimeStatus>();
-
     public override Task<string> RunAsync(TaskActivityContext context, CampaignStart input) => Execute(client, input);
 
     public static async Task<string> Execute(DurableTaskClient client, CampaignStart input)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(input);
-        if (await client.GetInstanceAsync(input.CampaignId, getInputsAndOutputs: false) is null)
-        {
-            try
-            {
-                await client.ScheduleNewOrchestrationInstanceAsync(nameof(RewrapOrchestrator), new RewrapRun(input.Input),
-                    new StartOrchestrationOptions { InstanceId = input.CampaignId }.WithDedupeStatuses(Ever));
-            }
-            catch (Exception)
-            {
-                // Started meanwhile by a previous delivery of this activity (that one stands); anything else fails the step.
-                if (await client.GetInstanceAsync(input.CampaignId, getInputsAndOutputs: false) is null)
-                {
-                    throw;
-                }
-            }
-        }
+        await client.ScheduleOnceAsync(nameof(RewrapOrchestrator), new RewrapRun(input.Input), input.CampaignId);
 
         return input.CampaignId;
     }
