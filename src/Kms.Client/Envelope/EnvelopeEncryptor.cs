@@ -1,0 +1,174 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Kms.Client.Envelope.Internal;
+
+namespace Kms.Client.Envelope;
+
+/// <summary>
+/// Envelope encryption with KMS data keys: each message is encrypted locally (AES-256-GCM, framed) under a data key
+/// the KMS generated and wrapped; the wrapped key travels in the message header. See docs/envelope-format.md.
+/// </summary>
+public sealed class EnvelopeEncryptor
+{
+    private const EnvelopeAlgorithmSuite Suite = EnvelopeAlgorithmSuite.Aes256GcmHkdfSha256;
+
+    private readonly ICryptoMaterialsManager _materialsManager;
+    private readonly int _frameLength;
+    private readonly Func<byte[]> _newMessageId;
+
+    /// <summary>Encrypts and decrypts with the data keys <paramref name="materialsManager"/> supplies (for example a cache).</summary>
+    public EnvelopeEncryptor(ICryptoMaterialsManager materialsManager, EnvelopeEncryptorOptions? options = null)
+        : this(materialsManager, options, NewRandomMessageId)
+    {
+    }
+
+    /// <summary>Encrypts under <paramref name="keyIdOrAlias"/> with a new data key from the KMS for every message.</summary>
+    public EnvelopeEncryptor(IKmsDataKeyProvider provider, string keyIdOrAlias, EnvelopeEncryptorOptions? options = null)
+        : this(new DefaultCryptoMaterialsManager(new KmsKeyring(provider, keyIdOrAlias)), options)
+    {
+    }
+
+    // The test vectors need a fixed message id; everything else uses the CSPRNG.
+    internal EnvelopeEncryptor(ICryptoMaterialsManager materialsManager, EnvelopeEncryptorOptions? options, Func<byte[]> newMessageId)
+    {
+        ArgumentNullException.ThrowIfNull(materialsManager);
+        _materialsManager = materialsManager;
+        _frameLength = (options ?? new EnvelopeEncryptorOptions()).FrameLength;
+        _newMessageId = newMessageId;
+    }
+
+    /// <summary>Encrypts <paramref name="plaintext"/> into one message.</summary>
+    /// <param name="context">
+    /// Non-secret facts bound to the message (tenant, purpose): stored in clear in the header and authenticated.
+    /// </param>
+    public async Task<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
+    {
+        using var input = AsReadOnlyStream(plaintext);
+        using var output = new MemoryStream();
+        await EncryptCoreAsync(input, output, context, plaintext.Length, cancellationToken).ConfigureAwait(false);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="input"/> to <paramref name="output"/> frame by frame, in constant memory. A caching
+    /// materials manager can reuse a data key only when <paramref name="input"/> is seekable (its length is known).
+    /// </summary>
+    public Task EncryptAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        long? length = input.CanSeek ? input.Length - input.Position : null;
+        return EncryptCoreAsync(input, output, context, length, cancellationToken);
+    }
+
+    /// <summary>Decrypts one message held in memory.</summary>
+    /// <param name="expectedContext">Pairs the message's context must contain (it may contain more); null checks nothing.</param>
+    public async Task<EnvelopeDecryptResult> DecryptAsync(ReadOnlyMemory<byte> message, IReadOnlyDictionary<string, string>? expectedContext = null, CancellationToken cancellationToken = default)
+    {
+        using var input = AsReadOnlyStream(message);
+
+        // Sized so it never grows: a grown MemoryStream would leave copies of plaintext behind that cannot be zeroed.
+        using var output = new MemoryStream(message.Length);
+        try
+        {
+            var info = await DecryptCoreAsync(input, output, expectedContext, cancellationToken).ConfigureAwait(false);
+            return new EnvelopeDecryptResult(output.ToArray(), info.EncryptionContext, info.KeyId, info.KeyVersion);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(output.GetBuffer());
+        }
+    }
+
+    /// <summary>
+    /// Decrypts a message from <paramref name="input"/> to <paramref name="output"/> frame by frame, in constant memory.
+    /// A frame's plaintext is written only after the frame authenticated; a message cut short throws after the frames
+    /// before the cut were written, so the output is complete only when this method returns.
+    /// </summary>
+    public Task<EnvelopeMessageInfo> DecryptAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? expectedContext = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        return DecryptCoreAsync(input, output, expectedContext, cancellationToken);
+    }
+
+    private async Task EncryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? context, long? plaintextLength, CancellationToken cancellationToken)
+    {
+        var canonicalContext = CanonicalEncryptionContext.Encode(context);
+
+        // A snapshot: the caller may change its dictionary while the materials manager (or a cache key) looks at it.
+        var contextCopy = context is null
+            ? CanonicalEncryptionContext.Empty
+            : new Dictionary<string, string>(context, StringComparer.Ordinal);
+
+        using var materials = await _materialsManager.GetEncryptionMaterialsAsync(
+            new EncryptionMaterialsRequest(Suite, contextCopy, plaintextLength), cancellationToken).ConfigureAwait(false);
+        if (materials.Suite != Suite)
+        {
+            throw new InvalidOperationException("The materials manager returned materials of another algorithm suite.");
+        }
+
+        var messageId = _newMessageId();
+        using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, messageId, Suite);
+        var header = MessageHeader.Create(
+            Suite, messageId, contextCopy, canonicalContext,
+            new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext), _frameLength);
+
+        var headerTag = new byte[MessageCipher.TagLength];
+        cipher.SealHeader(header.Bytes, headerTag);
+        await output.WriteAsync(header.Bytes, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(headerTag, cancellationToken).ConfigureAwait(false);
+
+        await new FrameEncryptor(cipher, _frameLength).EncryptAsync(input, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<EnvelopeMessageInfo> DecryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? expectedContext, CancellationToken cancellationToken)
+    {
+        var header = await MessageHeader.ReadAsync(input, cancellationToken).ConfigureAwait(false);
+        var headerTag = new byte[MessageCipher.TagLength];
+        await StreamIo.ReadExactlyOrTruncatedAsync(input, headerTag, cancellationToken).ConfigureAwait(false);
+
+        // Before the KMS call: a message for another tenant or purpose should not cost a round trip or an audit record.
+        EnsureContains(header.EncryptionContext, expectedContext);
+
+        using var materials = await _materialsManager.DecryptMaterialsAsync(
+            new DecryptionMaterialsRequest(header.Suite, [header.EncryptedDataKey], header.EncryptionContext), cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(materials.DataKey.KeyId, header.EncryptedDataKey.KeyId, StringComparison.Ordinal))
+        {
+            throw new EnvelopeDecryptionException(EnvelopeErrorReason.KeyIdMismatch, "The KMS unwrapped the data key with another key than the message header names.");
+        }
+
+        using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, header.MessageId, header.Suite);
+        if (!cipher.TryOpenHeader(header.Bytes, headerTag))
+        {
+            throw new EnvelopeDecryptionException(EnvelopeErrorReason.AuthenticationFailed, "The envelope message header did not authenticate.");
+        }
+
+        await new FrameDecryptor(cipher, header.FrameLength).DecryptAsync(input, output, cancellationToken).ConfigureAwait(false);
+        return new EnvelopeMessageInfo(header.EncryptionContext, materials.DataKey.KeyId, materials.DataKey.Version);
+    }
+
+    private static void EnsureContains(IReadOnlyDictionary<string, string> actual, IReadOnlyDictionary<string, string>? expected)
+    {
+        if (expected is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in expected)
+        {
+            if (!actual.TryGetValue(key, out var actualValue) || !string.Equals(actualValue, value, StringComparison.Ordinal))
+            {
+                // Names neither the key nor the value: context values may be sensitive to whoever reads logs.
+                throw new EnvelopeDecryptionException(EnvelopeErrorReason.ContextMismatch, "The message's encryption context lacks a pair the caller required.");
+            }
+        }
+    }
+
+    private static MemoryStream AsReadOnlyStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
+    private static byte[] NewRandomMessageId() => RandomNumberGenerator.GetBytes(MessageHeader.MessageIdLength);
+}

@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Kms.Client.Envelope.Internal;
+
+/// <summary>
+/// The message header (format version 1). <see cref="Bytes"/> is the exact serialized header without its
+/// authentication tag; it is the tag's additional authenticated data.
+/// </summary>
+internal sealed class MessageHeader
+{
+    public const byte FormatVersion = 0x01;
+    public const byte ContentTypeFramed = 0x02;
+    public const int MessageIdLength = 32;
+    public const int TagLength = 16;
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private MessageHeader(
+        EnvelopeAlgorithmSuite suite,
+        byte[] messageId,
+        IReadOnlyDictionary<string, string> context,
+        EncryptedDataKey encryptedDataKey,
+        int frameLength,
+        byte[] bytes)
+    {
+        Suite = suite;
+        MessageId = messageId;
+        EncryptionContext = context;
+        EncryptedDataKey = encryptedDataKey;
+        FrameLength = frameLength;
+        Bytes = bytes;
+    }
+
+    public EnvelopeAlgorithmSuite Suite { get; }
+
+    public byte[] MessageId { get; }
+
+    public IReadOnlyDictionary<string, string> EncryptionContext { get; }
+
+    public EncryptedDataKey EncryptedDataKey { get; }
+
+    public int FrameLength { get; }
+
+    public byte[] Bytes { get; }
+
+    public static MessageHeader Create(
+        EnvelopeAlgorithmSuite suite,
+        byte[] messageId,
+        IReadOnlyDictionary<string, string> context,
+        byte[] canonicalContext,
+        EncryptedDataKey encryptedDataKey,
+        int frameLength)
+    {
+        var keyId = s_strictUtf8.GetBytes(encryptedDataKey.KeyId);
+        if (keyId.Length is 0 or > EnvelopeLimits.MaxKeyIdBytes)
+        {
+            throw new InvalidOperationException("The KMS key id of the data key is empty or too long for the message header.");
+        }
+
+        if (encryptedDataKey.Ciphertext.Length is 0 or > EnvelopeLimits.MaxWrappedDataKeyBytes)
+        {
+            throw new InvalidOperationException("The wrapped data key is empty or too long for the message header.");
+        }
+
+        var length = 1 + 2 + MessageIdLength + 2 + canonicalContext.Length + 2 + 2 + keyId.Length + 2 + encryptedDataKey.Ciphertext.Length + 1 + 4;
+        var bytes = new byte[length];
+        var writer = new SpanWriter(bytes);
+        writer.WriteByte(FormatVersion);
+        writer.WriteUInt16((ushort)suite);
+        writer.Write(messageId);
+        writer.WriteUInt16((ushort)canonicalContext.Length);
+        writer.Write(canonicalContext);
+        writer.WriteUInt16(1);
+        writer.WriteUInt16((ushort)keyId.Length);
+        writer.Write(keyId);
+        writer.WriteUInt16((ushort)encryptedDataKey.Ciphertext.Length);
+        writer.Write(encryptedDataKey.Ciphertext);
+        writer.WriteByte(ContentTypeFramed);
+        writer.WriteUInt32((uint)frameLength);
+        return new MessageHeader(suite, messageId, context, encryptedDataKey, frameLength, bytes);
+    }
+
+    /// <summary>
+    /// Reads a header field by field, checking each length against <see cref="EnvelopeLimits"/> before reading what it
+    /// announces. The tag that follows the header is not read.
+    /// </summary>
+    public static async Task<MessageHeader> ReadAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var reader = new HeaderReader(input);
+
+        var version = (await reader.ReadAsync(1, cancellationToken).ConfigureAwait(false))[0];
+        if (version != FormatVersion)
+        {
+            throw EnvelopeDecryptionException.Malformed("unknown format version");
+        }
+
+        var suite = (EnvelopeAlgorithmSuite)BinaryPrimitives.ReadUInt16BigEndian(await reader.ReadAsync(2, cancellationToken).ConfigureAwait(false));
+        if (suite != EnvelopeAlgorithmSuite.Aes256GcmHkdfSha256)
+        {
+            throw EnvelopeDecryptionException.Malformed("unknown algorithm suite");
+        }
+
+        var messageId = await reader.ReadAsync(MessageIdLength, cancellationToken).ConfigureAwait(false);
+
+        int contextLength = BinaryPrimitives.ReadUInt16BigEndian(await reader.ReadAsync(2, cancellationToken).ConfigureAwait(false));
+        if (contextLength is < 2 or > EnvelopeLimits.MaxCanonicalContextBytes)
+        {
+            throw EnvelopeDecryptionException.Malformed("encryption context length out of bounds");
+        }
+
+        var context = CanonicalEncryptionContext.Decode((await reader.ReadAsync(contextLength, cancellationToken).ConfigureAwait(false)));
+
+        int keyCount = BinaryPrimitives.ReadUInt16BigEndian(await reader.ReadAsync(2, cancellationToken).ConfigureAwait(false));
+        if (keyCount is < 1 or > EnvelopeLimits.MaxEncryptedDataKeys)
+        {
+            throw EnvelopeDecryptionException.Malformed("encrypted data key count out of bounds");
+        }
+
+        int keyIdLength = BinaryPrimitives.ReadUInt16BigEndian(await reader.ReadAsync(2, cancellationToken).ConfigureAwait(false));
+        if (keyIdLength is < 1 or > EnvelopeLimits.MaxKeyIdBytes)
+        {
+            throw EnvelopeDecryptionException.Malformed("key id length out of bounds");
+        }
+
+        string keyId;
+        try
+        {
+            keyId = s_strictUtf8.GetString((await reader.ReadAsync(keyIdLength, cancellationToken).ConfigureAwait(false)));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw EnvelopeDecryptionException.Malformed("key id is not valid UTF-8");
+        }
+
+        int wrappedLength = BinaryPrimitives.ReadUInt16BigEndian(await reader.ReadAsync(2, cancellationToken).ConfigureAwait(false));
+        if (wrappedLength is < 1 or > EnvelopeLimits.MaxWrappedDataKeyBytes)
+        {
+            throw EnvelopeDecryptionException.Malformed("wrapped data key length out of bounds");
+        }
+
+        var wrapped = await reader.ReadAsync(wrappedLength, cancellationToken).ConfigureAwait(false);
+
+        var contentType = (await reader.ReadAsync(1, cancellationToken).ConfigureAwait(false))[0];
+        if (contentType != ContentTypeFramed)
+        {
+            throw EnvelopeDecryptionException.Malformed("unknown content type");
+        }
+
+        var frameLength = BinaryPrimitives.ReadUInt32BigEndian((await reader.ReadAsync(4, cancellationToken).ConfigureAwait(false)));
+        if (frameLength is < EnvelopeLimits.MinFrameLength or > EnvelopeLimits.MaxFrameLength)
+        {
+            throw EnvelopeDecryptionException.Malformed("frame length out of bounds");
+        }
+
+        return new MessageHeader(suite, messageId, context, new EncryptedDataKey(keyId, wrapped), (int)frameLength, reader.ToArray());
+    }
+
+    /// <summary>Accumulates the header's bytes as they are read, so the exact bytes can be authenticated.</summary>
+    private sealed class HeaderReader(Stream input)
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public async Task<byte[]> ReadAsync(int count, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[count];
+            await StreamIo.ReadExactlyOrTruncatedAsync(input, buffer, cancellationToken).ConfigureAwait(false);
+            _bytes.Write(buffer);
+            return buffer;
+        }
+
+        public byte[] ToArray() => _bytes.ToArray();
+    }
+}
