@@ -43,10 +43,24 @@ public sealed class EnvelopeEncryptor
     /// </param>
     public async Task<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
     {
-        using var input = AsReadOnlyStream(plaintext);
-        using var output = new MemoryStream();
-        await EncryptCoreAsync(input, output, context, plaintext.Length, cancellationToken).ConfigureAwait(false);
-        return output.ToArray();
+        // Memory not backed by an array is copied; the copy is plaintext and is zeroed afterwards.
+        var copy = MemoryMarshal.TryGetArray(plaintext, out ArraySegment<byte> segment) ? null : plaintext.ToArray();
+        using var input = copy is null
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(copy, writable: false);
+        try
+        {
+            using var output = new MemoryStream();
+            await EncryptCoreAsync(input, output, context, plaintext.Length, cancellationToken).ConfigureAwait(false);
+            return output.ToArray();
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                CryptographicOperations.ZeroMemory(copy);
+            }
+        }
     }
 
     /// <summary>
@@ -57,7 +71,7 @@ public sealed class EnvelopeEncryptor
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        long? length = input.CanSeek ? input.Length - input.Position : null;
+        long? length = input.CanSeek ? Math.Max(0, input.Length - input.Position) : null;
         return EncryptCoreAsync(input, output, context, length, cancellationToken);
     }
 
@@ -65,7 +79,10 @@ public sealed class EnvelopeEncryptor
     /// <param name="expectedContext">Pairs the message's context must contain (it may contain more); null checks nothing.</param>
     public async Task<EnvelopeDecryptResult> DecryptAsync(ReadOnlyMemory<byte> message, IReadOnlyDictionary<string, string>? expectedContext = null, CancellationToken cancellationToken = default)
     {
-        using var input = AsReadOnlyStream(message);
+        // The message is ciphertext: a copy of memory not backed by an array needs no zeroing.
+        using var input = MemoryMarshal.TryGetArray(message, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(message.ToArray(), writable: false);
 
         // Sized so it never grows: a grown MemoryStream would leave copies of plaintext behind that cannot be zeroed.
         using var output = new MemoryStream(message.Length);
@@ -164,11 +181,6 @@ public sealed class EnvelopeEncryptor
             }
         }
     }
-
-    private static MemoryStream AsReadOnlyStream(ReadOnlyMemory<byte> bytes) =>
-        MemoryMarshal.TryGetArray(bytes, out var segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(bytes.ToArray(), writable: false);
 
     private static byte[] NewRandomMessageId() => RandomNumberGenerator.GetBytes(MessageHeader.MessageIdLength);
 }

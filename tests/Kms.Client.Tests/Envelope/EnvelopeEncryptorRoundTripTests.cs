@@ -78,6 +78,20 @@ public sealed class EnvelopeEncryptorRoundTripTests
     }
 
     [Fact]
+    public async Task DecryptAsync_MemoryNotBackedByAnArray_RoundTrips()
+    {
+        var encryptor = new EnvelopeEncryptor(_kms, KeyId, new EnvelopeEncryptorOptions { FrameLength = 16 });
+        var plaintext = RandomNumberGenerator.GetBytes(50);
+        using var plaintextMemory = new NonArrayMemory((byte[])plaintext.Clone());
+
+        var message = await encryptor.EncryptAsync(plaintextMemory.Memory);
+        using var messageMemory = new NonArrayMemory(message);
+        var result = await encryptor.DecryptAsync(messageMemory.Memory);
+
+        Assert.Equal(plaintext, result.Plaintext);
+    }
+
+    [Fact]
     public async Task EncryptAsync_Alias_HeaderNamesTheCanonicalKeyId()
     {
         _kms.AddAlias("orders-key", KeyId);

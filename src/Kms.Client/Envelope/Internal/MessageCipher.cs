@@ -13,6 +13,8 @@ internal sealed class MessageCipher : IDisposable
     public const int TagLength = 16;
     public const uint FinalFrameMarker = 0xFFFF_FFFF;
 
+    private const int FrameAadLength = MessageHeader.MessageIdLength + 4 + 1 + 4;
+
     // HKDF info: a label so this key can never coincide with a key derived from the same data key for another purpose,
     // plus the suite id so two suites never share a content key.
     private static readonly byte[] s_infoLabel = "Kms.Client.Envelope v1 content key"u8.ToArray();
@@ -105,8 +107,6 @@ internal sealed class MessageCipher : IDisposable
     }
 
     public void Dispose() => _aes.Dispose();
-
-    private const int FrameAadLength = MessageHeader.MessageIdLength + 4 + 1 + 4;
 
     // Nonce = 8 zero bytes || u32 sequence number: unique per frame within the message, and the key is unique per message.
     private static void WriteNonce(Span<byte> nonce, uint sequenceNumber)
