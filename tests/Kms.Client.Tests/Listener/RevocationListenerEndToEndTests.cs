@@ -57,7 +57,7 @@ public sealed class RevocationListenerEndToEndTests(ITestOutputHelper output) : 
     }
 
     [Fact]
-    public async Task RevokeVersion_DisableAnotherVersion_DisableKey_ListenerEvictsExactlyThoseOnEveryCache()
+    public async Task KmsChanges_RevokeVersionDisableVersionDisableKey_ListenerEvictsExactlyThoseOnEveryCache()
     {
         var revokedKey = await _host.CreateKeyAsync("AES_256");
         var rotatedKey = await _host.CreateKeyAsync("AES_256");
