@@ -58,6 +58,15 @@ internal static class BinaryIo
         }
     }
 
+    /// <summary>Refuses <c>--out -</c> together with <c>--json</c>: raw bytes and a JSON document cannot share stdout.</summary>
+    public static void RequireStdoutForOneThing(CliArguments parsed, string option = "out")
+    {
+        if (parsed.Single(option) == StandardStream && parsed.Flag(ApiCommand.JsonFlag))
+        {
+            throw new UsageException($"'--{option} -' and '--json' both write to stdout: give '--{option} FILE'");
+        }
+    }
+
     /// <summary>Whether <c>--{option}</c> names a file or '-' (rather than being absent).</summary>
     public static bool Given(CliArguments parsed, string option) => parsed.Single(option) is not null;
 

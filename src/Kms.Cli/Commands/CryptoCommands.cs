@@ -113,6 +113,7 @@ internal static class CryptoCommands
     {
         var parsed = ApiCommand.Parse(args, ["bytes", "out"]);
         parsed.NoPositional();
+        BinaryIo.RequireStdoutForOneThing(parsed);
         var bytes = parsed.Int("bytes", 1, 1024) ?? throw new UsageException("'--bytes' is required");
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Crypto);
         var response = (await connection.PostJsonAsync("api/random", ApiCommand.Serialize(new RandomRequest(bytes)))).EnsureSuccess();

@@ -23,6 +23,7 @@ internal static class SigningCommands
     {
         var parsed = ApiCommand.Parse(args, ["key", "algorithm", "in", "digest", "out"]);
         parsed.NoPositional();
+        BinaryIo.RequireStdoutForOneThing(parsed);
         var key = parsed.Required("key");
         var (message, digest) = MessageOrDigest(parsed, context);
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Crypto);
@@ -35,7 +36,7 @@ internal static class SigningCommands
             BinaryIo.Write(parsed, context, BinaryIo.FromBase64(signed.Signature, "signature"));
         }
 
-        if (parsed.Single("out") == BinaryIo.StandardStream && !parsed.Flag(ApiCommand.JsonFlag))
+        if (parsed.Single("out") == BinaryIo.StandardStream)
         {
             return ExitCodes.Success;
         }
@@ -67,6 +68,7 @@ internal static class SigningCommands
     {
         var parsed = ApiCommand.Parse(args, ["key", "in", "out"]);
         parsed.NoPositional();
+        BinaryIo.RequireStdoutForOneThing(parsed);
         var key = parsed.Required("key");
         var message = Convert.ToBase64String(BinaryIo.Read(parsed, context));
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Crypto);
@@ -78,7 +80,7 @@ internal static class SigningCommands
             BinaryIo.Write(parsed, context, BinaryIo.FromBase64(mac.Mac, "MAC"));
         }
 
-        if (parsed.Single("out") == BinaryIo.StandardStream && !parsed.Flag(ApiCommand.JsonFlag))
+        if (parsed.Single("out") == BinaryIo.StandardStream)
         {
             return ExitCodes.Success;
         }

@@ -59,6 +59,19 @@ public sealed class SigningCommandsTests(KmsHostFixture host) : IDisposable
         Assert.Equal(ExitCodes.Usage, run.Code);
     }
 
+    [Theory]
+    [InlineData("sign", "--key", "k", "--out", "-", "--json")]
+    [InlineData("mac", "--key", "k", "--out", "-", "--json")]
+    [InlineData("random", "--bytes", "4", "--out", "-", "--json")]
+    public async Task OutDashWithJson_Exit2BeforeAnyRequest(params string[] args)
+    {
+        var run = await _cli.RunAsync(args, stdin: [1]);
+
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains("both write to stdout", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Bytes);
+    }
+
     [Fact]
     public async Task Sign_AesKey_Exit1WithKeyShowHint()
     {
