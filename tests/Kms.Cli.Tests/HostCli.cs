@@ -27,7 +27,7 @@ internal sealed class HostCli : IDisposable
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
-    public async Task<CliRun> RunAsync(string[] args, byte[]? stdin = null, string? token = null, bool terminal = false)
+    public async Task<CliRun> RunAsync(string[] args, byte[]? stdin = null, string? token = null, bool terminal = false, int terminalWidth = 0)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -43,6 +43,7 @@ internal sealed class HostCli : IDisposable
             StandardInput = standardInput,
             StandardOutput = standardOutput,
             OutputIsTerminal = terminal,
+            TerminalWidth = terminalWidth,
         };
         var code = await CliApp.RunAsync(args, context);
         return new CliRun(code, output.ToString(), error.ToString(), standardOutput.ToArray());

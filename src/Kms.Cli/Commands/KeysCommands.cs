@@ -19,7 +19,7 @@ internal static class KeysCommands
         new("keys disable", "kms keys disable KEYID [--json]", "disable a key: every use is refused until it is enabled",
             (a, c) => SetStateAsync(a, c, "disable")),
         new("keys schedule-deletion", "kms keys schedule-deletion KEYID [--waiting-days N] [--json]",
-            "schedule the key's destruction after N days (7-30, default 30) and approvals", ScheduleDeletionAsync),
+            "schedule the key's destruction after N days (default and most 30; the server's minimum applies) and approvals", ScheduleDeletionAsync),
         new("keys cancel-deletion", "kms keys cancel-deletion KEYID [--json]", "cancel a scheduled deletion (the key stays disabled)",
             (a, c) => SetStateAsync(a, c, "cancel-deletion")),
         new("keys deletion-protection", "kms keys deletion-protection KEYID on|off [--json]", "turn deletion protection on or off",

@@ -41,6 +41,19 @@ public sealed class OperationsCommandsTests(KmsHostFixture host) : IDisposable
     }
 
     [Fact]
+    public async Task StartRotationWatch_NarrowTerminal_RedrawnLinesFitTheWidth()
+    {
+        var keyId = await _cli.CreateKeyAsync("AES_256");
+
+        var run = await _cli.RunAsync(["operations", "start-rotation", keyId, "--watch", "--interval", "0.2"], terminal: true, terminalWidth: 24);
+
+        Assert.Equal(ExitCodes.Success, run.Code);
+        // Everything before the final outcome line is redrawn in place; a line as wide as the terminal would wrap.
+        var redrawn = run.Output[..run.Output.LastIndexOf(Environment.NewLine, run.Output.Length - Environment.NewLine.Length - 1, StringComparison.Ordinal)];
+        Assert.All(redrawn.Split('\r', StringSplitOptions.RemoveEmptyEntries), segment => Assert.True(segment.TrimEnd().Length < 24, segment));
+    }
+
+    [Fact]
     public async Task StartRotationWatchJson_StdoutIsOnlyTheFinalOperation()
     {
         var keyId = await _cli.CreateKeyAsync("AES_256");
