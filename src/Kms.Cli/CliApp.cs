@@ -2,16 +2,28 @@ using Kms.Cli.Commands;
 
 namespace Kms.Cli;
 
-/// <summary>Dispatches a command line to its command and turns failures into a line on stderr and an exit code.</summary>
+/// <summary>Dispatches a command line to its command and turns failures into lines on stderr and an exit code.</summary>
 internal static class CliApp
 {
-    private static readonly string[] Usages =
+    public const string ConnectionHelp =
+        "Commands that call the KMS take --endpoint URL (else $KMS_ENDPOINT, else http://127.0.0.1:7071), --token TOKEN (else $KMS_TOKEN, else a local dev token) and --json.";
+
+    public const string ExitCodeHelp =
+        "exit codes: 0 ok, 1 failed, 2 usage, 3 denied, 4 not found, 5 conflict/state, 6 unavailable, 7 verification failed, 8 operation failed, 9 operation canceled, 10 still running; see docs/cli.md";
+
+    public static IReadOnlyList<CliCommand> Commands { get; } =
     [
-        TokenCommand.Usage,
-        PolicyValidateCommand.Usage,
-        PolicySimulateCommand.Usage,
-        AuditCommands.TailUsage,
-        AuditCommands.VerifyUsage,
+        CliCommand.Sync("token", TokenCommand.Usage, "a JWT of the local development issuer (stdout: only the token)", TokenCommand.Run),
+        .. KeysCommands.All,
+        .. AliasesCommands.All,
+        .. CryptoCommands.All,
+        .. SigningCommands.All,
+        .. OperationsCommands.All,
+        CliCommand.Sync("policy validate", PolicyValidateCommand.Usage, "check key policy files offline, as the server would", PolicyValidateCommand.Run),
+        new("policy simulate", PolicySimulateCommand.Usage, "explain whether a principal may do an action (exit 3 when denied)",
+            PolicySimulateCommand.RunAsync),
+        new("audit tail", AuditCommands.TailUsage, "read audit records (role kms.auditor)", AuditCommands.TailAsync),
+        new("audit verify", AuditCommands.VerifyUsage, "verify the audit log's hash chains and checkpoints", AuditCommands.VerifyAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args, CliContext context)
@@ -21,38 +33,36 @@ internal static class CliApp
         if (args.Length == 0)
         {
             context.Error.WriteLine("kms: no command given");
-            WriteUsage(context.Error, Usages);
+            WriteUsage(context.Error, Commands);
             return ExitCodes.Usage;
         }
 
-        if (args is ["help"] || args.Any(a => a is "--help" or "-h"))
+        if (args is ["help", ..] || args.Any(a => a is "--help" or "-h"))
         {
-            WriteUsage(context.Out, UsagesFor(args));
+            WriteUsage(context.Out, CommandsFor(args.Where(a => a != "help").ToArray()));
             return ExitCodes.Success;
         }
 
         try
         {
-            return args switch
-            {
-                ["token", .. var rest] => TokenCommand.Run(rest, context),
-                ["policy", "validate", .. var rest] => PolicyValidateCommand.Run(rest, context),
-                ["policy", "simulate", .. var rest] => await PolicySimulateCommand.RunAsync(rest, context),
-                ["audit", "tail", .. var rest] => await AuditCommands.TailAsync(rest, context),
-                ["audit", "verify", .. var rest] => await AuditCommands.VerifyAsync(rest, context),
-                _ => throw new UsageException($"unknown command '{string.Join(' ', args.Take(2))}'"),
-            };
+            var command = Find(args) ?? throw new UsageException($"unknown command '{string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(3))}'");
+            return await command.RunAsync(args[command.Words.Length..], context);
         }
         catch (UsageException e)
         {
             context.Error.WriteLine($"kms: {e.Message}");
-            WriteUsage(context.Error, UsagesFor(args));
+            WriteUsage(context.Error, CommandsFor(args));
             return ExitCodes.Usage;
         }
         catch (CliException e)
         {
             context.Error.WriteLine($"kms: {e.Message}");
-            return ExitCodes.Failure;
+            if (e.Hint is not null)
+            {
+                context.Error.WriteLine($"hint: {e.Hint}");
+            }
+
+            return e.ExitCode;
         }
 #pragma warning disable CA1031 // The last resort of a CLI: one line, no stack trace, exit 1.
         catch (Exception e)
@@ -63,22 +73,37 @@ internal static class CliApp
         }
     }
 
-    /// <summary>The usage of the command named by <paramref name="args"/>, or of all commands.</summary>
-    private static string[] UsagesFor(IReadOnlyList<string> args)
-    {
-        var command = string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(2));
-        var matching = Usages.Where(u => command.Length > 0 && (u + " ").StartsWith($"kms {command} ", StringComparison.Ordinal)).ToArray();
-        return matching.Length > 0 ? matching : Usages;
-    }
+    /// <summary>The command whose words start the command line (the longest, so "keys versions list" beats nothing shorter).</summary>
+    private static CliCommand? Find(IReadOnlyList<string> args) =>
+        Commands.Where(c => c.Words.Length <= args.Count && c.Words.Select((w, i) => args[i] == w).All(m => m))
+            .MaxBy(c => c.Words.Length);
 
-    private static void WriteUsage(TextWriter writer, IEnumerable<string> usages)
+    /// <summary>The commands named by the leading words of <paramref name="args"/> ("keys", "keys versions", ...), or all.</summary>
+    private static IReadOnlyList<CliCommand> CommandsFor(IReadOnlyList<string> args)
     {
-        writer.WriteLine("usage:");
-        foreach (var usage in usages)
+        var words = args.TakeWhile(a => !a.StartsWith('-')).ToArray();
+        for (var n = words.Length; n > 0; n--)
         {
-            writer.WriteLine("  " + usage);
+            var matching = Commands.Where(c => c.Words.Length >= n && c.Words.Take(n).SequenceEqual(words.Take(n))).ToArray();
+            if (matching.Length > 0)
+            {
+                return matching;
+            }
         }
 
-        writer.WriteLine("exit codes: 0 ok, 1 failed, 2 usage error, 3 denied (policy simulate); see docs/cli.md");
+        return Commands;
+    }
+
+    private static void WriteUsage(TextWriter writer, IReadOnlyList<CliCommand> commands)
+    {
+        writer.WriteLine("usage:");
+        foreach (var command in commands)
+        {
+            writer.WriteLine("  " + command.Usage);
+            writer.WriteLine("      " + command.Summary);
+        }
+
+        writer.WriteLine(ConnectionHelp);
+        writer.WriteLine(ExitCodeHelp);
     }
 }

@@ -7,7 +7,7 @@ namespace Kms.Cli;
 /// <summary>
 /// The KMS the CLI talks to: <c>--endpoint</c>/<c>$KMS_ENDPOINT</c> (default the local host) with
 /// <c>--token</c>/<c>$KMS_TOKEN</c>, else a short-lived token of the local dev issuer for the command's
-/// default role, so the commands work against <c>infra/local/up.sh</c> out of the box.
+/// default roles, so the commands work against <c>infra/local/up.sh</c> out of the box.
 /// </summary>
 internal sealed class KmsConnection : IDisposable
 {
@@ -31,8 +31,8 @@ internal sealed class KmsConnection : IDisposable
     /// <summary>The base address, always ending in '/', so routes resolve under a path prefix too.</summary>
     public Uri Endpoint { get; }
 
-    public static KmsConnection Create(CliArguments parsed, CliContext context, string defaultRole) =>
-        new(ResolveEndpoint(parsed, context), ResolveToken(parsed, context, defaultRole), context.Handler);
+    public static KmsConnection Create(CliArguments parsed, CliContext context, params string[] defaultRoles) =>
+        new(ResolveEndpoint(parsed, context), ResolveToken(parsed, context, defaultRoles), context.Handler);
 
     public static Uri ResolveEndpoint(CliArguments parsed, CliContext context)
     {
@@ -42,7 +42,7 @@ internal sealed class KmsConnection : IDisposable
             : throw new UsageException($"endpoint '{text}' is not an http(s) URL");
     }
 
-    public static string ResolveToken(CliArguments parsed, CliContext context, string defaultRole)
+    public static string ResolveToken(CliArguments parsed, CliContext context, params string[] defaultRoles)
     {
         if ((parsed.Single("token") ?? context.Env(TokenVariable))?.Trim() is { Length: > 0 } token)
         {
@@ -50,16 +50,31 @@ internal sealed class KmsConnection : IDisposable
         }
 
         var issuer = DevTokens.Load(DevTokens.KeyFile(null, context), DevTokens.Issuer(null, context), context.CurrentDirectory);
-        return issuer.Mint(DefaultPrincipal, [defaultRole], DevTokens.Audience(null, context), context.Time.GetUtcNow(), MintedTokenLifetime);
+        return issuer.Mint(DefaultPrincipal, defaultRoles, DevTokens.Audience(null, context), context.Time.GetUtcNow(), MintedTokenLifetime);
     }
 
     /// <param name="path">Relative to the endpoint, e.g. <c>api/audit</c>.</param>
-    public Task<KmsResponse> GetAsync(string path) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path));
+    public Task<KmsResponse> GetAsync(string path, string? accept = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (accept is not null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        }
 
-    public Task<KmsResponse> PostJsonAsync(string path, string json) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+        return SendAsync(request);
+    }
+
+    public Task<KmsResponse> PostJsonAsync(string path, string json) => SendAsync(WithJson(HttpMethod.Post, path, json));
+
+    public Task<KmsResponse> PutJsonAsync(string path, string json) => SendAsync(WithJson(HttpMethod.Put, path, json));
+
+    public Task<KmsResponse> DeleteAsync(string path) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path));
 
     public void Dispose() => _client.Dispose();
+
+    private static HttpRequestMessage WithJson(HttpMethod method, string path, string json) =>
+        new(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
 
     private async Task<KmsResponse> SendAsync(HttpRequestMessage request)
     {
@@ -68,15 +83,18 @@ internal sealed class KmsConnection : IDisposable
             try
             {
                 using var response = await _client.SendAsync(request);
-                return new KmsResponse((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+                var retryAfter = response.Headers.RetryAfter?.Delta is { } delta ? (int)Math.Ceiling(delta.TotalSeconds) : (int?)null;
+                return new KmsResponse((int)response.StatusCode, await response.Content.ReadAsStringAsync()) { RetryAfterSeconds = retryAfter };
             }
             catch (HttpRequestException e)
             {
-                throw new CliException($"cannot reach the KMS at {Endpoint}: {e.Message}");
+                throw new CliException($"cannot reach the KMS at {Endpoint}: {e.Message}", ExitCodes.Unavailable,
+                    "start it (`infra/local/up.sh` locally) or point --endpoint / KMS_ENDPOINT at it");
             }
             catch (TaskCanceledException)
             {
-                throw new CliException($"the KMS at {Endpoint} did not answer within {Timeout.TotalSeconds:0} s");
+                throw new CliException($"the KMS at {Endpoint} did not answer within {Timeout.TotalSeconds:0} s", ExitCodes.Unavailable,
+                    "retry later; GET /api/health shows whether its HSM and storage answer");
             }
         }
     }
@@ -87,8 +105,28 @@ internal readonly record struct KmsResponse(int Status, string Body)
 {
     public bool IsSuccess => Status is >= 200 and <= 299;
 
+    /// <summary>Seconds from a Retry-After header (429 and 503 answers).</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     /// <summary>"error 403 AccessDenied: ..." from a ProblemDetails body; just the status when the body is not one.</summary>
-    public string DescribeProblem()
+    public string DescribeProblem() => Problem() is { } p ? $"error {Status} {p.Code}: {p.Detail}" : $"error {Status}";
+
+    /// <summary>Returns this answer when it is a success; otherwise fails the command with the problem, its exit code and a hint.</summary>
+    /// <param name="keyId">The key the command named, so the hint can show the command to run next.</param>
+    public KmsResponse EnsureSuccess(string? keyId = null)
+    {
+        if (IsSuccess)
+        {
+            return this;
+        }
+
+        var problem = Problem();
+        var message = DescribeProblem() + (problem?.Code == Core.Errors.KmsErrorCodes.InternalError && problem.Value.RequestId is { } r ? $" (request id {r})" : "");
+        throw new CliException(message, ProblemHints.ExitCodeFor(Status),
+            ProblemHints.HintFor(Status, problem?.Code, keyId, problem?.RequestId, RetryAfterSeconds));
+    }
+
+    private (string Code, string Detail, string? RequestId)? Problem()
     {
         try
         {
@@ -98,13 +136,14 @@ internal readonly record struct KmsResponse(int Status, string Body)
                 && root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
                 && root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
             {
-                return $"error {Status} {code.GetString()}: {detail.GetString()}";
+                var requestId = root.TryGetProperty("requestId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+                return (code.GetString()!, detail.GetString()!, requestId);
             }
         }
         catch (JsonException)
         {
         }
 
-        return $"error {Status}";
+        return null;
     }
 }

@@ -21,10 +21,10 @@ public sealed class CliAppTests : IDisposable
     [Fact]
     public async Task RunAsync_UnknownCommand_UsageErrorExit2()
     {
-        var code = await CliApp.RunAsync(["keys", "list"], _cli.Context);
+        var code = await CliApp.RunAsync(["keys", "frobnicate"], _cli.Context);
 
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.StartsWith("kms: unknown command 'keys list'", _cli.Error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("kms: unknown command 'keys frobnicate'", _cli.Error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -66,4 +66,26 @@ public sealed class CliArgumentsTests
     {
         Assert.Throws<UsageException>(() => CliArguments.Parse(["--principal", "a", "extra"], "principal").NoPositional());
     }
+
+    [Fact]
+    public void Parse_Flag_SetWithoutConsumingNextArgument()
+    {
+        var parsed = CliArguments.Parse(["--json", "k1"], ["key"], ["json"]);
+
+        Assert.True(parsed.Flag("json"));
+        Assert.Equal(["k1"], parsed.Positional);
+    }
+
+    [Fact]
+    public void Parse_FlagWithValue_UsageError()
+    {
+        Assert.Throws<UsageException>(() => CliArguments.Parse(["--json=yes"], [], ["json"]));
+    }
+
+    [Fact]
+    public void Positionals_MissingOrExtra_UsageErrorNamesIt()
+    {
+        Assert.Equal("VERSION is required", Assert.Throws<UsageException>(() => CliArguments.Parse(["k1"]).Positionals("KEYID", "VERSION")).Message);
+        Assert.Equal("unexpected argument 'x'", Assert.Throws<UsageException>(() => CliArguments.Parse(["k1", "x"]).Positionals("KEYID")).Message);
+    }
 }

@@ -8,29 +8,20 @@ namespace Kms.Cli.Commands;
 /// <summary><c>kms audit tail</c> and <c>kms audit verify</c> (role kms.auditor).</summary>
 internal static class AuditCommands
 {
-    public const string TailUsage = "kms audit tail [--key KEYID] [--principal P] [--operation OP] [--result success|denied|failure] [--from ISO] [--limit N] [--endpoint URL] [--token TOKEN]";
-    public const string VerifyUsage = "kms audit verify [--endpoint URL] [--token TOKEN]";
+    public const string TailUsage = "kms audit tail [--key KEYID] [--principal P] [--operation OP] [--result success|denied|failure] [--from ISO] [--limit N] [--json] [--endpoint URL] [--token TOKEN]";
+    public const string VerifyUsage = "kms audit verify [--json] [--endpoint URL] [--token TOKEN]";
 
     public static async Task<int> TailAsync(IReadOnlyList<string> args, CliContext context)
     {
-        var parsed = CliArguments.Parse(args, [.. KmsConnection.Options, "key", "principal", "operation", "result", "from", "limit"]);
+        var parsed = ApiCommand.Parse(args, ["key", "principal", "operation", "result", "from", "limit"]);
         parsed.NoPositional();
         var limit = parsed.Single("limit") is { } l
             ? int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000 ? n : throw new UsageException("'--limit' must be 1 to 1000")
             : 50;
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Auditor);
-        var response = await connection.GetAsync(BuildQuery(parsed, limit));
-        if (!response.IsSuccess)
-        {
-            context.Error.WriteLine(response.DescribeProblem());
-            return ExitCodes.Failure;
-        }
+        var response = (await connection.GetAsync(BuildQuery(parsed, limit))).EnsureSuccess(parsed.Single("key"));
 
-        foreach (var line in FormatRecords(response.Body))
-        {
-            context.Out.WriteLine(line);
-        }
-
+        ApiCommand.Write(context, parsed, response, () => FormatRecords(response.Body));
         return ExitCodes.Success;
     }
 
@@ -39,12 +30,7 @@ internal static class AuditCommands
         var parsed = CliArguments.Parse(args, KmsConnection.Options);
         parsed.NoPositional();
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Auditor);
-        var response = await connection.PostJsonAsync("api/audit/verify", "{}");
-        if (!response.IsSuccess)
-        {
-            context.Error.WriteLine(response.DescribeProblem());
-            return ExitCodes.Failure;
-        }
+        var response = (await connection.PostJsonAsync("api/audit/verify", "{}")).EnsureSuccess();
 
         var (lines, valid) = FormatVerification(response.Body);
         foreach (var line in lines)

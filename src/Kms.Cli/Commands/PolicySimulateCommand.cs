@@ -11,7 +11,7 @@ namespace Kms.Cli.Commands;
 /// </summary>
 internal static class PolicySimulateCommand
 {
-    public const string Usage = "kms policy simulate --principal P --action A [--role R ...] [--key KEYID] [--context k=v ...] [--caller-address IP] [--endpoint URL] [--token TOKEN]";
+    public const string Usage = "kms policy simulate --principal P --action A [--role R ...] [--key KEYID] [--context k=v ...] [--caller-address IP] [--json] [--endpoint URL] [--token TOKEN]";
     public const string Route = "api/policy/simulate";
 
     // The server binds with the web defaults (camelCase); nulls are left out rather than sent.
@@ -25,19 +25,14 @@ internal static class PolicySimulateCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliContext context)
     {
-        var parsed = CliArguments.Parse(args, [.. KmsConnection.Options, "principal", "action", "role", "key", "context", "caller-address"]);
+        var parsed = ApiCommand.Parse(args, ["principal", "action", "role", "key", "context", "caller-address"]);
         parsed.NoPositional();
         var body = BuildRequest(parsed);
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Admin);
-        var response = await connection.PostJsonAsync(Route, body);
-        if (!response.IsSuccess)
-        {
-            context.Error.WriteLine(response.DescribeProblem());
-            return ExitCodes.Failure;
-        }
+        var response = (await connection.PostJsonAsync(Route, body)).EnsureSuccess(parsed.Single("key"));
 
         var (line, allowed) = FormatDecision(response.Body);
-        context.Out.WriteLine(line);
+        ApiCommand.Write(context, parsed, response, () => [line]);
         return allowed ? ExitCodes.Success : ExitCodes.Denied;
     }
 
@@ -47,21 +42,7 @@ internal static class PolicySimulateCommand
         var principal = parsed.Required("principal");
         var action = parsed.Required("action");
         var roles = parsed.All("role");
-        Dictionary<string, string>? encryptionContext = null;
-        foreach (var pair in parsed.All("context"))
-        {
-            var at = pair.IndexOf('=', StringComparison.Ordinal);
-            if (at <= 0)
-            {
-                throw new UsageException($"'--context {pair}' must be key=value");
-            }
-
-            encryptionContext ??= new(StringComparer.Ordinal);
-            if (!encryptionContext.TryAdd(pair[..at], pair[(at + 1)..]))
-            {
-                throw new UsageException($"context key '{pair[..at]}' is given more than once");
-            }
-        }
+        var encryptionContext = ApiCommand.EncryptionContext(parsed);
 
         var request = new SimulateRequest(principal, action, roles.Count > 0 ? [.. roles] : null, parsed.Single("key"), encryptionContext,
             parsed.Single("caller-address"));
