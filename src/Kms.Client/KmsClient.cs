@@ -24,12 +24,14 @@ public partial class KmsClient : IKmsDataKeyProvider
 
     private readonly HttpPipeline _pipeline;
     private readonly Uri _endpoint;
+    private readonly Uri _apiBase;
 
     /// <summary>For mocking.</summary>
     protected KmsClient()
     {
         _pipeline = null!;
         _endpoint = null!;
+        _apiBase = null!;
     }
 
     /// <param name="endpoint">The KMS's base address, e.g. <c>https://kms.example.com</c> (routes are under <c>/api</c>).
@@ -53,6 +55,7 @@ public partial class KmsClient : IKmsDataKeyProvider
 
         options ??= new KmsClientOptions();
         _endpoint = endpoint;
+        _apiBase = new Uri(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/api/");
         var pipelineOptions = new HttpPipelineOptions(options) { RequestFailedDetailsParser = new KmsProblemDetailsParser() };
         if (options.CircuitBreaker.Enabled)
         {
@@ -88,8 +91,8 @@ public partial class KmsClient : IKmsDataKeyProvider
         var request = message.Request;
         request.Method = method;
         var uri = new RequestUriBuilder();
-        uri.Reset(_endpoint);
-        uri.Path = _endpoint.AbsolutePath.TrimEnd('/') + "/api/" + path;
+        // The endpoint may have a base path (a KMS behind a gateway): routes go under {endpoint}/api/.
+        uri.Reset(new Uri(_apiBase, path));
         foreach (var (name, value) in query)
         {
             if (value is not null)

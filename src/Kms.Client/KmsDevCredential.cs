@@ -125,7 +125,18 @@ public sealed class KmsDevCredential : TokenCredential, IDisposable
     private AccessToken Mint(string audience, DateTimeOffset now)
     {
         var expires = now + _lifetime;
-        var header = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["alg"] = "ES256", ["typ"] = "JWT", ["kid"] = _keyId });
+        using var headerStream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(headerStream))
+        {
+            // kid as the KMS's DevTokenIssuer computes it: base64url of the first 12 bytes of SHA-256(SPKI).
+            writer.WriteStartObject();
+            writer.WriteString("alg", "ES256");
+            writer.WriteString("typ", "JWT");
+            writer.WriteString("kid", _keyId);
+            writer.WriteEndObject();
+        }
+
+        var header = headerStream.ToArray();
         using var payloadStream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(payloadStream))
         {

@@ -7,7 +7,7 @@ namespace Kms.Client.Pipeline;
 /// <summary>
 /// Reads the KMS's RFC 9457 problem document so <see cref="RequestFailedException.ErrorCode"/> is its stable <c>code</c>
 /// and the message carries its title and detail (the server never puts key material or plaintext there). The request
-/// id goes into <see cref="Exception.Data"/> as <c>requestId</c> for support.
+/// id and problem type are added as the message's additional information, for support.
 /// </summary>
 internal sealed class KmsProblemDetailsParser : RequestFailedDetailsParser
 {
