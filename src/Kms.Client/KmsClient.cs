@@ -65,6 +65,7 @@ public partial class KmsClient : IKmsDataKeyProvider
             pipelineOptions.PerCallPolicies.Add(CircuitBreaker);
         }
 
+        pipelineOptions.PerRetryPolicies.Add(new RequestIdPolicy());
         pipelineOptions.PerRetryPolicies.Add(new LoopbackHttp.Enter());
         pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.EffectiveScope));
         pipelineOptions.PerRetryPolicies.Add(new LoopbackHttp.Exit());

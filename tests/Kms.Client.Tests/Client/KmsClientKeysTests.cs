@@ -174,6 +174,17 @@ public sealed class KmsClientKeysTests(KmsHostFixture host)
     }
 
     [Fact]
+    public async Task GetKey_TokenSignedByAnotherKey_ThrowsUnauthenticated401()
+    {
+        using var strangerKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var impostor = new KmsClient(host.BaseAddress, new KmsDevCredential(strangerKey.ExportPkcs8PrivateKeyPem(), "client-admin", [KmsRoles.Admin]));
+
+        var failure = await Assert.ThrowsAsync<RequestFailedException>(() => impostor.GetKeyAsync(Guid.NewGuid().ToString()));
+
+        Assert.Equal((401, "Unauthenticated"), (failure.Status, failure.ErrorCode));
+    }
+
+    [Fact]
     public async Task GetHealth_RunningHost_IsHealthyWithHsmAndStorage()
     {
         var anonymousIsFine = KmsTestClients.Create(host, "client-health");
