@@ -36,6 +36,14 @@ public partial class KmsClient
         return await SendAsync(message, Json.KmsHealth, async: true, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary><c>GET /api/openapi.json</c>: the API's OpenAPI document, as the KMS serves it.</summary>
+    public virtual async Task<Response<BinaryData>> GetOpenApiDocumentAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = CreateMessage(RequestMethod.Get, "openapi.json");
+        var response = await SendAsync(message, async: true, cancellationToken).ConfigureAwait(false);
+        return Response.FromValue(response.Content, response);
+    }
+
     private static string? Instant(DateTimeOffset? instant) => instant?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     private sealed class HealthClassifier : ResponseClassifier
