@@ -68,6 +68,17 @@ public sealed class KmsClientKeyStateSourceTests(KmsHostFixture host)
         Assert.Same(after, last.GetRequiredService<IKmsKeyStateSource>());
     }
 
+    [Fact]
+    public void AddKmsRevocationPolling_NeitherSourceNorKmsClient_ResolvingTheSourceNamesKmsClient()
+    {
+        var services = new ServiceCollection().AddKmsRevocationPolling(o => o.KeyIds.Add("k"));
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IKmsKeyStateSource>());
+
+        Assert.Contains(typeof(KmsClient).FullName!, failure.Message, StringComparison.Ordinal);
+    }
+
     private ServiceProvider Services(Action<IServiceCollection> configure)
     {
         var services = new ServiceCollection().AddSingleton(_admin).AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
