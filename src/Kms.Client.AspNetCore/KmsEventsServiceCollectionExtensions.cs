@@ -29,8 +29,10 @@ public static class KmsEventsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Runs <see cref="KmsRevocationPoller"/> as a hosted service. The app registers an <see cref="IKmsKeyStateSource"/>
-    /// (e.g. over KmsClient). Detection takes up to one interval: prefer the webhook where the service can receive one.
+    /// Runs <see cref="KmsRevocationPoller"/> as a hosted service. It asks the KMS through the <see cref="KmsClient"/>
+    /// registered in the container (<see cref="KmsClientKeyStateSource"/>) unless the app registers its own
+    /// <see cref="IKmsKeyStateSource"/> (before or after this call). Detection takes up to one interval: prefer the webhook
+    /// where the service can receive one.
     /// </summary>
     public static IServiceCollection AddKmsRevocationPolling(this IServiceCollection services, Action<KmsRevocationPollingOptions> configure)
     {
@@ -39,6 +41,8 @@ public static class KmsEventsServiceCollectionExtensions
         services.AddOptions<KmsRevocationPollingOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KmsRevocationPollingOptions>, KmsRevocationPollingOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        // TryAdd: a source the app registered earlier wins, and one registered later is resolved instead (last wins).
+        services.TryAddSingleton<IKmsKeyStateSource, KmsClientKeyStateSource>();
         services.AddHostedService<KmsRevocationPoller>();
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Kms.Client.Envelope;
 using Kms.Client.Tests.Envelope.Fakes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kms.Client.Tests.Envelope;
 
@@ -10,7 +11,7 @@ public sealed class CachingCryptoMaterialsManagerTests
     private const string OtherKeyId = "7d3c1b9e-2a44-4f0b-8c6d-5e1f0a9b3c27";
 
     private readonly FakeKmsDataKeyProvider _kms = new();
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly Dictionary<string, string> _context = new() { ["tenant"] = "acme" };
 
     [Fact]

@@ -1,12 +1,12 @@
 using Kms.Client.Envelope.Internal;
-using Kms.Client.Tests.Envelope.Fakes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kms.Client.Tests.Envelope;
 
 /// <summary>The cache's own copies of data keys are zeroed whenever they leave it.</summary>
 public sealed class DataKeyStoreTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void EvictKeyVersion_MatchingEntry_IsZeroedAndOthersKept()

@@ -42,14 +42,19 @@ public sealed class ListenerApp : IAsyncDisposable
     /// <summary>The lines the listener itself wrote (ASP.NET Core's request logging is the app's business).</summary>
     public IEnumerable<string> ListenerLogs => Logs.Where(line => line.StartsWith("Kms.Client.AspNetCore", StringComparison.Ordinal));
 
-    public static async Task<ListenerApp> StartAsync(Action<KmsEventsOptions>? configure = null, string path = "/kms/events")
+    /// <param name="port">0: any free port.</param>
+    /// <param name="configureServices">Runs before the recording collaborators are added, so caches it registers are evicted
+    /// before <see cref="First"/>, <see cref="Second"/> and <see cref="Handler"/> see an event.</param>
+    public static async Task<ListenerApp> StartAsync(Action<KmsEventsOptions>? configure = null, string path = "/kms/events", int port = 0,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var logs = new ConcurrentQueue<string>();
         builder.Logging.AddProvider(new QueueLoggerProvider(logs));
         builder.Services.AddKmsEvents(configure);
+        configureServices?.Invoke(builder.Services);
         RecordingInvalidator first = new(), second = new();
         RecordingHandler handler = new();
         builder.Services.AddSingleton<IKmsKeyCacheInvalidator>(first);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Kms.Client.AspNetCore;
+using Kms.Client.Tests.Shared;
 using Kms.Testing;
 using Xunit.Abstractions;
 
@@ -14,9 +14,7 @@ namespace Kms.Client.Tests.Listener;
 /// </summary>
 public sealed class RevocationListenerEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string TopicKey = "listener-test-topic-key-0123456789";
     private const string Secret = "listener-e2e-shared-secret-0123";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     private ListenerApp _listener = null!;
     private KmsHostFixture _host = null!;
@@ -29,24 +27,7 @@ public sealed class RevocationListenerEndToEndTests(ITestOutputHelper output) : 
             o.AllowedOrigins.Add("eventgrid.azure.net");
         });
         // The host publishes to its own stand-in topic, so its port is fixed before it starts.
-        var hostPort = FreePort();
-        _host = new KmsHostFixture(new Dictionary<string, string?>
-        {
-            ["Kms:Events:Enabled"] = "true",
-            ["Kms:Events:TopicEndpoint"] = $"http://127.0.0.1:{hostPort}/eventgrid/api/events",
-            ["Kms:Events:TopicKey"] = TopicKey,
-            ["Kms:Events:SweepInterval"] = "00:00:02",
-            ["Kms:Events:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:Events:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:Enabled"] = "true",
-            ["Kms:LocalEventGrid:AccessKey"] = TopicKey,
-            ["Kms:LocalEventGrid:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:LocalEventGrid:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:PollInterval"] = "00:00:00.200",
-            // No type filter: every KMS event reaches the listener, so the types it ignores are exercised too.
-            ["Kms:LocalEventGrid:Subscriptions:0:Name"] = "client-listener",
-            ["Kms:LocalEventGrid:Subscriptions:0:Endpoint"] = $"{_listener.Endpoint}?secret={Secret}",
-        }, hostPort);
+        _host = EventGridKmsHost.Create(new Uri($"{_listener.Endpoint}?secret={Secret}"), EventGridKmsHost.FreePort());
         await _host.InitializeAsync();
     }
 
@@ -74,7 +55,8 @@ public sealed class RevocationListenerEndToEndTests(ITestOutputHelper output) : 
         await _host.PostOkAsync($"/api/keys/{disabledKey}/disable", new { });
 
         Eviction[] expected = [new(revokedKey, 1), new(rotatedKey, 1), new(disabledKey, null)];
-        await WaitUntilAsync(() => expected.All(e => _listener.First.Calls.Contains(e) && _listener.Second.Calls.Contains(e)));
+        await Eventually.HoldsAsync(() => expected.All(e => _listener.First.Calls.Contains(e) && _listener.Second.Calls.Contains(e)),
+            "The listener did not see the expected evictions");
 
         // Exactly those: the replacement version of the revocation, the rotation and the creations evict nothing.
         // (Delivery is at least once, so a call may repeat; the set is what must match.)
@@ -89,22 +71,5 @@ public sealed class RevocationListenerEndToEndTests(ITestOutputHelper output) : 
         Assert.Equal("listener end-to-end test", revoked.Data!.Value.GetProperty("reason").GetString());
         Assert.Contains(_listener.Handler.Received, e => e.Type == "Kms.KeyCreated" && e.Eviction == KmsCacheEviction.None);
         output.WriteLine($"{_listener.Handler.Received.Count} events reached the listener.");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The listener did not see the expected evictions within {Patience.TotalSeconds} s.");
-            await Task.Delay(100);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
