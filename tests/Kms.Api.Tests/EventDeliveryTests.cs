@@ -22,34 +22,17 @@ namespace Kms.Api.Tests;
 /// </summary>
 public sealed class EventDeliveryTests : IAsyncLifetime
 {
-    private const string TopicKey = "test-topic-key-0123456789";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     private readonly ITestOutputHelper _output;
-    private readonly int _subscriberPort = FreePort();
+    private readonly int _subscriberPort = EventGridKmsHost.FreePort();
     private readonly KmsHostFixture _host;
     private Subscriber _subscriber = null!;
 
     public EventDeliveryTests(ITestOutputHelper output)
     {
         _output = output;
-        var hostPort = FreePort();
-        _host = new KmsHostFixture(new Dictionary<string, string?>
-        {
-            ["Kms:Events:Enabled"] = "true",
-            ["Kms:Events:TopicEndpoint"] = $"http://127.0.0.1:{hostPort}/eventgrid/api/events",
-            ["Kms:Events:TopicKey"] = TopicKey,
-            ["Kms:Events:SweepInterval"] = "00:00:02",
-            ["Kms:Events:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:Events:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:Enabled"] = "true",
-            ["Kms:LocalEventGrid:AccessKey"] = TopicKey,
-            ["Kms:LocalEventGrid:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:LocalEventGrid:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:PollInterval"] = "00:00:00.200",
-            ["Kms:LocalEventGrid:Subscriptions:0:Name"] = "revocations",
-            ["Kms:LocalEventGrid:Subscriptions:0:Endpoint"] = $"http://127.0.0.1:{_subscriberPort}/kms-events",
-        }, hostPort);
+        _host = EventGridKmsHost.Create(new Uri($"http://127.0.0.1:{_subscriberPort}/kms-events"), EventGridKmsHost.FreePort(), "revocations");
     }
 
     public async Task InitializeAsync()
@@ -278,12 +261,6 @@ public sealed class EventDeliveryTests : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The sample subscriber on a fixed port, so the subscription's endpoint survives its restart.</summary>
     private sealed class Subscriber : IAsyncDisposable

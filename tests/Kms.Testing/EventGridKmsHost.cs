@@ -1,20 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
-using Kms.Testing;
-
-namespace Kms.Client.Tests.Shared;
+namespace Kms.Testing;
 
 /// <summary>
 /// A <see cref="KmsHostFixture"/> with events on, published to the host's own local Event Grid stand-in, which delivers
 /// every KMS event (no type filter) to one webhook subscription. Retries are short so a test waits seconds, not minutes.
 /// </summary>
-internal static class EventGridKmsHost
+public static class EventGridKmsHost
 {
-    private const string TopicKey = "listener-test-topic-key-0123456789";
+    private const string TopicKey = "test-topic-key-0123456789";
 
     /// <param name="subscriberEndpoint">The webhook URL, query string (e.g. the shared secret) included.</param>
     /// <param name="hostPort">The host's port, fixed before it starts because it publishes to its own topic.</param>
-    public static KmsHostFixture Create(Uri subscriberEndpoint, int hostPort) => new(new Dictionary<string, string?>
+    /// <param name="subscriptionName">The subscription's name (the partition of its delivery and dead-letter rows).</param>
+    public static KmsHostFixture Create(Uri subscriberEndpoint, int hostPort, string subscriptionName = "client-listener") => new(new Dictionary<string, string?>
     {
         ["Kms:Events:Enabled"] = "true",
         ["Kms:Events:TopicEndpoint"] = $"http://127.0.0.1:{hostPort}/eventgrid/api/events",
@@ -27,8 +26,8 @@ internal static class EventGridKmsHost
         ["Kms:LocalEventGrid:RetryInitialDelay"] = "00:00:00.500",
         ["Kms:LocalEventGrid:RetryMaxDelay"] = "00:00:02",
         ["Kms:LocalEventGrid:PollInterval"] = "00:00:00.200",
-        // No type filter: every KMS event reaches the listener, so the types it ignores are exercised too.
-        ["Kms:LocalEventGrid:Subscriptions:0:Name"] = "client-listener",
+        // No type filter: every KMS event reaches the subscriber, so the types it ignores are exercised too.
+        ["Kms:LocalEventGrid:Subscriptions:0:Name"] = subscriptionName,
         ["Kms:LocalEventGrid:Subscriptions:0:Endpoint"] = subscriberEndpoint.AbsoluteUri,
     }, hostPort);
 
