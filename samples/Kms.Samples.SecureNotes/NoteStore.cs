@@ -41,7 +41,7 @@ public sealed class NoteStore(TableClient table)
         var result = new List<(string, string, DateTimeOffset)>();
         // Only the clear columns: listing never reads the encrypted bodies.
         var query = Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {tenant}"),
-            select: [TitleProperty, CreatedAtProperty], cancellationToken: cancellationToken);
+            select: ["RowKey", TitleProperty, CreatedAtProperty], cancellationToken: cancellationToken);
         await foreach (var entity in query)
         {
             result.Add((entity.RowKey, entity.GetString(TitleProperty) ?? "", entity.GetDateTimeOffset(CreatedAtProperty) ?? default));

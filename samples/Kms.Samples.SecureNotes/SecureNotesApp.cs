@@ -34,7 +34,9 @@ public static class SecureNotesApp
 
     /// <param name="args">Command-line arguments (configuration, e.g. <c>--urls</c>).</param>
     /// <param name="settings">Settings that win over every other source (tests pass theirs here).</param>
-    public static WebApplication BuildApp(string[] args, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="configure">Last changes to the builder before the settings are read (tests add a log sink here).</param>
+    public static WebApplication BuildApp(string[] args, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (settings is not null)
@@ -42,15 +44,15 @@ public static class SecureNotesApp
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
-        {
-            builder.WebHost.UseUrls(DefaultUrl);
-        }
+        // --urls, ASPNETCORE_URLS or the settings; else the address README.md subscribes.
+        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
+        builder.WebHost.UseUrls(string.IsNullOrEmpty(urls) ? DefaultUrl : urls);
 
         // The webhook's secret travels in the query string, which the request logging of ASP.NET Core would write.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         // Azure.Core's request/response logs stay off too (they could carry bodies): the SDK's own logging is Warning+.
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(SecureNotesOptions.Section).Get<SecureNotesOptions>() ?? new SecureNotesOptions();
         builder.Services.AddOptions<SecureNotesOptions>().Bind(builder.Configuration.GetSection(SecureNotesOptions.Section));
@@ -230,7 +232,8 @@ public static class SecureNotesApp
                 "or set SecureNotes:Kms:DevIssuerKeyFile.");
         }
 
-        return KmsDevCredential.FromKeyFile(keyFile, kms.DevPrincipal, kms.DevRoles);
+        var roles = kms.DevRoles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return KmsDevCredential.FromKeyFile(keyFile, kms.DevPrincipal, roles);
     }
 
     private static TableClient CreateTableClient(SecureNotesOptions options, IServiceProvider services)

@@ -42,8 +42,8 @@ public sealed class SecureNotesOptions
         /// <summary>The principal the dev tokens name (<c>sub</c>).</summary>
         public string DevPrincipal { get; set; } = "secure-notes";
 
-        /// <summary>Roles of the dev tokens: creating the key at start needs kms.admin, data keys need kms.crypto.</summary>
-        public string[] DevRoles { get; set; } = ["kms.admin", "kms.crypto"];
+        /// <summary>Roles of the dev tokens, comma-separated: creating the key at start needs kms.admin, data keys need kms.crypto.</summary>
+        public string DevRoles { get; set; } = "kms.admin,kms.crypto";
 
         /// <summary>The KMS's token audience (<c>Kms:Auth:Audience</c>); the scope asked of Entra ID is <c>{Audience}/.default</c>.</summary>
         public string Audience { get; set; } = "api://kms";
