@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
@@ -21,7 +20,6 @@ namespace Kms.Client.Tests.Samples;
 /// </summary>
 public sealed class SecureNotesAppTests : IAsyncLifetime
 {
-    private const string TopicKey = "secure-notes-test-topic-key-0123456789";
     private const string Secret = "secure-notes-test-shared-secret-0123";
     private const string Tenant = "tenant-a";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
@@ -41,24 +39,9 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // The stand-in takes subscriptions from the host's settings only, so both ports are fixed before either starts.
-        _samplePort = FreePort();
-        var hostPort = FreePort();
-        _host = new KmsHostFixture(new Dictionary<string, string?>
-        {
-            ["Kms:Events:Enabled"] = "true",
-            ["Kms:Events:TopicEndpoint"] = $"http://127.0.0.1:{hostPort}/eventgrid/api/events",
-            ["Kms:Events:TopicKey"] = TopicKey,
-            ["Kms:Events:SweepInterval"] = "00:00:02",
-            ["Kms:Events:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:Events:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:Enabled"] = "true",
-            ["Kms:LocalEventGrid:AccessKey"] = TopicKey,
-            ["Kms:LocalEventGrid:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:LocalEventGrid:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:PollInterval"] = "00:00:00.200",
-            ["Kms:LocalEventGrid:Subscriptions:0:Name"] = "secure-notes",
-            ["Kms:LocalEventGrid:Subscriptions:0:Endpoint"] = $"http://127.0.0.1:{_samplePort}/kms/events?secret={Secret}",
-        }, hostPort);
+        _samplePort = EventGridKmsHost.FreePort();
+        _host = EventGridKmsHost.Create(
+            new Uri($"http://127.0.0.1:{_samplePort}/kms/events?secret={Secret}"), EventGridKmsHost.FreePort(), "secure-notes");
         await _host.InitializeAsync();
         _admin = KmsTestClients.Create(_host, "notes-test-admin", KmsRoles.Admin, KmsRoles.Operator, KmsRoles.Crypto);
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_samplePort}") };
@@ -242,12 +225,6 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
         Assert.DoesNotContain(_logs, line => line.Contains(Secret, StringComparison.Ordinal));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class QueueLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
     {
