@@ -208,42 +208,4 @@ public sealed class KmsHostFixture : IAsyncLifetime
         var key = await PostOkAsync("/api/keys", alias is null ? new { keySpec } : new { keySpec, alias });
         return key.GetProperty("keyId").GetString()!;
     }
-
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(sink, categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class CapturingLogger(ConcurrentQueue<string> sink, string category) : ILogger
-    {
-        private readonly AsyncLocal<List<object?>> _scopes = new();
-
-        public IDisposable BeginScope<TState>(TState state) where TState : notnull
-        {
-            var scopes = _scopes.Value ??= [];
-            scopes.Add(state);
-            return new Pop(scopes);
-        }
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var scopes = _scopes.Value is { Count: > 0 } s ? " scopes=" + string.Join(";", s.Select(FormatScope)) : "";
-            sink.Enqueue($"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)}{scopes} {exception}");
-        }
-
-        private static string FormatScope(object? scope) => scope is IEnumerable<KeyValuePair<string, object>> pairs
-            ? string.Join(",", pairs.Select(p => $"{p.Key}={p.Value}"))
-            : scope?.ToString() ?? "";
-
-        private sealed class Pop(List<object?> scopes) : IDisposable
-        {
-            public void Dispose() => scopes.RemoveAt(scopes.Count - 1);
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Kms.Testing;
 using System.Collections.Concurrent;
 using Kms.Client;
 using Kms.Client.AspNetCore;
@@ -36,11 +37,11 @@ public sealed class ListenerApp : IAsyncDisposable
 
     public RecordingHandler Handler { get; }
 
-    /// <summary>Every log line the app wrote, each starting with its category.</summary>
+    /// <summary>Every log line the app wrote, as "&lt;level&gt; &lt;category&gt; ..." (<see cref="CapturingLoggerProvider"/>).</summary>
     public ConcurrentQueue<string> Logs { get; }
 
     /// <summary>The lines the listener itself wrote (ASP.NET Core's request logging is the app's business).</summary>
-    public IEnumerable<string> ListenerLogs => Logs.Where(line => line.StartsWith("Kms.Client.AspNetCore", StringComparison.Ordinal));
+    public IEnumerable<string> ListenerLogs => Logs.Where(line => line.Split(' ', 3)[1].StartsWith("Kms.Client.AspNetCore", StringComparison.Ordinal));
 
     /// <param name="port">0: any free port.</param>
     /// <param name="configureServices">Runs before the recording collaborators are added, so caches it registers are evicted
@@ -52,7 +53,7 @@ public sealed class ListenerApp : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var logs = new ConcurrentQueue<string>();
-        builder.Logging.AddProvider(new QueueLoggerProvider(logs));
+        builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
         builder.Services.AddKmsEvents(configure);
         configureServices?.Invoke(builder.Services);
         RecordingInvalidator first = new(), second = new();
@@ -71,25 +72,6 @@ public sealed class ListenerApp : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    private sealed class QueueLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new QueueLogger(sink, categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class QueueLogger(ConcurrentQueue<string> sink, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink.Enqueue($"{category} {logLevel} [{eventId.Id}] {formatter(state, exception)}");
     }
 }
 

@@ -203,7 +203,7 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
         {
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
-            builder.Logging.AddProvider(new QueueLoggerProvider(_logs));
+            builder.Logging.AddProvider(new CapturingLoggerProvider(_logs));
         });
         await _app.StartAsync();
     }
@@ -223,25 +223,5 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
         Assert.NotEmpty(_logs);
         Assert.DoesNotContain(_logs, line => line.Contains(body, StringComparison.Ordinal));
         Assert.DoesNotContain(_logs, line => line.Contains(Secret, StringComparison.Ordinal));
-    }
-
-
-    private sealed class QueueLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new QueueLogger(sink, categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class QueueLogger(ConcurrentQueue<string> sink, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            sink.Enqueue($"{category} {logLevel} [{eventId.Id}] {formatter(state, exception)} {exception}");
     }
 }
