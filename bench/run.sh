@@ -2,6 +2,7 @@
 #
 # Benchmarks of the KMS on the real local stack, loopback only and bounded in time:
 #   - 1 KiB encrypt and decrypt over HTTP at concurrency 1 and 16: ops/s, p50/p95/p99
+#   - the Kubernetes KMS v2 plugin's Encrypt/Decrypt of 32-byte seeds over its unix socket at concurrency 1 and 16
 #   - the in-process HSM (PKCS#11) AES-GCM encrypt rate of 1 KiB beside it
 #   - a rewrap job over 10,000 table items in Azurite (ciphertexts moved from version 1 to 2): items/s, total time
 # It starts a throw-away SoftHSM2 token, Azurite and Kms.LocalHost on free ports, like infra/local/test.sh.
@@ -11,6 +12,7 @@
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
+#   BENCH_K8S       1 (default): Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket; 0: skip it
 #   BENCH_REVOKE    number of revocations timed end to end (default 20; needs events on; 0: skip)
 set -euo pipefail
 
@@ -77,6 +79,9 @@ kms_port_open "$kms_port" || kms_die "Kms.LocalHost did not open port $kms_port"
 
 echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK; events: ${Kms__Events__Enabled:-false}"
 dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds"
+if [[ "${BENCH_K8S:-1}" != 0 ]]; then
+    dotnet "$bench_dll" k8s "http://127.0.0.1:$kms_port" "$seconds"
+fi
 # The HSM figure runs while the host is idle, in its own process with its own PKCS#11 sessions.
 dotnet "$bench_dll" hsm "$seconds"
 if [[ "${BENCH_REWRAP:-1}" != 0 ]]; then

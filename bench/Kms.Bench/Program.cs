@@ -15,6 +15,7 @@ using Microsoft.Extensions.Options;
 
 // Usage:
 //   Kms.Bench http <baseUrl> <secondsPerRun>   encrypt/decrypt of 1 KiB over HTTP at concurrency 1 and 16
+//   Kms.Bench k8s <baseUrl> <secondsPerRun>    Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket at concurrency 1 and 16
 //   Kms.Bench hsm <secondsPerRun>              AES-GCM encrypt of 1 KiB through the PKCS#11 connector, in process
 //   Kms.Bench rewrap <baseUrl> <items>         a rewrap job over a table of <items> ciphertexts, start to COMPLETED
 //   Kms.Bench revoke <baseUrl> <hookPort> <n>  time to revoke: n revocations, each from the request to Kms.KeyVersionRevoked
@@ -24,6 +25,7 @@ var mode = args.ElementAtOrDefault(0);
 return mode switch
 {
     "http" => await HttpBench(new Uri(args[1]), TimeSpan.FromSeconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
+    "k8s" => await K8sPluginBench.RunAsync(new Uri(args[1]), TimeSpan.FromSeconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)), RunFor),
     "hsm" => HsmBench(TimeSpan.FromSeconds(double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture))),
     "rewrap" => await RewrapBench(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
     "revoke" => await RevocationBench.RunAsync(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
@@ -33,7 +35,7 @@ return mode switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items> | revoke <baseUrl> <hookPort> <n>");
+    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | k8s <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items> | revoke <baseUrl> <hookPort> <n>");
     return 2;
 }
 

@@ -1,0 +1,4 @@
+using Kms.KubernetesPlugin;
+
+var app = KubernetesPluginApp.Build(args);
+await app.RunAsync();
