@@ -49,6 +49,15 @@ public static class KubernetesPluginApp
         {
             throw new InvalidOperationException($"{KubernetesPluginOptions.SectionName}:SocketPath is required.");
         }
+
+        // Checked at start: the credential reads the file when the first call resolves the client, which would turn a
+        // wrong path into a failure of every Status/Encrypt/Decrypt instead of a clear refusal to start.
+        if (options.DevCredential is { KeyFile.Length: > 0 } dev && !File.Exists(dev.KeyFile))
+        {
+            throw new InvalidOperationException(
+                $"{KubernetesPluginOptions.SectionName}:DevCredential:KeyFile '{Path.GetFullPath(dev.KeyFile)}' does not exist "
+                + "(a relative path is taken from the working directory, which `dotnet run` sets to the project folder: give an absolute path).");
+        }
     }
 
     /// <summary>A socket file left by a previous run would make the bind fail; the directory may not exist yet on a fresh node.</summary>
