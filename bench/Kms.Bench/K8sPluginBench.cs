@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
@@ -47,7 +46,7 @@ internal static class K8sPluginBench
             });
             await plugin.StartAsync();
 
-            using var channel = GrpcChannel.ForAddress("http://kms-plugin", new GrpcChannelOptions { HttpHandler = UnixSocketHandler(socket) });
+            using var channel = GrpcChannel.ForAddress("http://kms-plugin", new GrpcChannelOptions { HttpHandler = UnixSocketHttpHandler.Create(socket) });
             var client = new KeyManagementService.KeyManagementServiceClient(channel);
             var seed = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32));
             var sample = await client.EncryptAsync(new EncryptRequest { Plaintext = seed, Uid = "bench" });
@@ -101,22 +100,4 @@ internal static class K8sPluginBench
         created.EnsureSuccessStatusCode();
         return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("keyId").GetString()!;
     }
-
-    private static SocketsHttpHandler UnixSocketHandler(string socket) => new()
-    {
-        ConnectCallback = async (_, cancellationToken) =>
-        {
-            var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
-                return new NetworkStream(client, ownsSocket: true);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
-        },
-    };
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Kms.Core.Authorization;
 using Kms.KubernetesPlugin.V2;
@@ -59,23 +58,7 @@ internal sealed class PluginUnderTest : IAsyncDisposable
         });
         await app.StartAsync();
 
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
-                    return new NetworkStream(client, ownsSocket: true);
-                }
-                catch
-                {
-                    client.Dispose();
-                    throw;
-                }
-            },
-        };
+        var handler = UnixSocketHttpHandler.Create(socket);
         // The authority is not used for routing: every connection goes to the socket.
         var channel = GrpcChannel.ForAddress("http://kms-plugin", new GrpcChannelOptions { HttpHandler = handler });
         return new PluginUnderTest(app, channel, dir, logs);
