@@ -72,7 +72,6 @@ public sealed class HandleCacheTests
     public async Task Use_ConcurrentMissesForOneKey_UnwrapOnce()
     {
         var key = _fixture.FreshRef(KeySpec.Rsa2048);
-        var before = _fixture.SessionObjects().Count;
         using var start = new Barrier(16);
 
         var tasks = Enumerable.Range(0, 16).Select(_ => Task.Factory.StartNew(() =>
@@ -82,7 +81,10 @@ public sealed class HandleCacheTests
         }, TaskCreationOptions.LongRunning)).ToArray();
         var signatures = await Task.WhenAll(tasks);
 
-        Assert.Equal(before + 1, _fixture.SessionObjects().Count);
+        // Counts this key's unwraps (event 2008), not the token's session objects: every connector in the test
+        // process shares that count, and a full run once saw it off by one while this key was unwrapped once
+        // (300 rounds of this test alone never reproduced it).
+        Assert.Single(_fixture.Logger.Events, e => e.EventId == 2008 && e.Message.Contains(key.KeyId, StringComparison.Ordinal));
         // PKCS#1 v1.5 is deterministic: every caller used the same key.
         Assert.Single(signatures.Select(Convert.ToHexString).Distinct());
     }
