@@ -1,6 +1,6 @@
 // The KMS Functions app: Linux, Elastic Premium plan (pre-warmed instances, so the outbox dispatcher and the HSM
 // sessions stay up, and VNet integration is available for a network-attached HSM), custom container image that
-// carries the HSM vendor's PKCS#11 client library (Dockerfile at the repository root).
+// carries the HSM vendor's PKCS#11 client library (src/Kms.Functions/Dockerfile).
 // Every setting the code reads is here (the Kms__Section__Key spelling of Kms:Section:Key); secrets come from Key
 // Vault references resolved with the app's user-assigned identity, and every Azure client authenticates with that
 // identity (AZURE_CLIENT_ID names it to DefaultAzureCredential; the host's own storage uses the __credential form).
