@@ -68,7 +68,9 @@ param storageSku string = 'Standard_ZRS'
 @description('Entra ID tenant whose tokens the API accepts.')
 param tenantId string = subscription().tenantId
 
-@description('Audience of API tokens: the App ID URI of the KMS app registration, e.g. api://kms-prod.')
+@description('''Audience of API tokens: the Application (client) ID of the KMS app registration. The API accepts Entra ID
+v2.0 tokens only (issuer {login}/{tenant}/v2.0), and their aud is the client ID even when the caller asked for the
+App ID URI's scope (api://kms-prod/.default).''')
 param audience string
 
 // --- HSM --------------------------------------------------------------------------------------------------------

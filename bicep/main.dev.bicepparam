@@ -9,8 +9,9 @@ param maximumInstances = 3
 param storageSku = 'Standard_LRS'
 param imageName = 'kms-functions:dev'
 
-// The App ID URI of the KMS app registration in the dev tenant.
-param audience = 'api://kms-dev'
+// The Application (client) ID of the KMS app registration in the dev tenant (docs/deploy-azure.md: v2.0 tokens carry
+// it as aud). Replace before deploying.
+param audience = '00000000-0000-0000-0000-000000000000'
 
 // Where the Dockerfile installs the vendor library (HSM_LIBRARY_PATH build argument) and the token to use.
 param hsmLibraryPath = '/opt/hsm/lib/libpkcs11.so'
