@@ -492,3 +492,80 @@ console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
 JS
 }
+
+# --- Bicep (bicep/ templates) ------------------------------------------------------------------------------------------
+# The Bicep CLI comes from the NuGet package Azure.Bicep.CommandLine.linux-x64 at the version pinned in
+# Directory.Packages.props, restored by tools/Bicep/Bicep.csproj like any other package. It embeds the Azure resource
+# types, so build and lint need no network (bicep/ uses no registry module or extension).
+
+# Restores tools/Bicep and sets KMS_BICEP_BIN to the CLI in the NuGet package folder. Returns 1 when it is missing.
+kms_ensure_bicep() {
+    local version packages
+    version="$(sed -n 's/.*Include="Azure.Bicep.CommandLine.linux-x64" Version="\([^"]*\)".*/\1/p' "$KMS_REPO_ROOT/Directory.Packages.props")"
+    [[ -n "$version" ]] || { kms_warn "no Azure.Bicep.CommandLine.linux-x64 version in Directory.Packages.props"; return 1; }
+    dotnet restore "$KMS_REPO_ROOT/tools/Bicep/Bicep.csproj" -v q -nologo >&2 || { kms_warn "dotnet restore tools/Bicep failed"; return 1; }
+    packages="${NUGET_PACKAGES:-$(dotnet nuget locals global-packages -l | sed 's/^global-packages: *//')}"
+    KMS_BICEP_BIN="${packages%/}/azure.bicep.commandline.linux-x64/$version/tools/bicep"
+    [[ -f "$KMS_BICEP_BIN" ]] || { kms_warn "Bicep CLI not found at $KMS_BICEP_BIN after restore"; return 1; }
+    [[ -x "$KMS_BICEP_BIN" ]] || chmod +x "$KMS_BICEP_BIN"
+}
+
+# Builds and lints bicep/ and records each step as one test in <results>/bicep.trx, so kms_trx_summary counts them:
+#   bicep build main.bicep, bicep build-params main.dev.bicepparam, bicep lint main.bicep.
+# A step fails on a non-zero exit or on any warning or error it prints (bicepconfig.json makes the security rules
+# errors; a warning fails too, so no new finding slips in). Returns 1 when a step failed.
+kms_bicep_check() {
+    local results="$1" out_dir name output rc failed=0
+    local -a names=() outcomes=()
+    mkdir -p "$results"
+    out_dir="$(mktemp -d "${TMPDIR:-/tmp}/kms-bicep.XXXXXX")"
+    local -a steps=(
+        "bicep build main.bicep|build $KMS_REPO_ROOT/bicep/main.bicep --outdir $out_dir"
+        "bicep build-params main.dev.bicepparam|build-params $KMS_REPO_ROOT/bicep/main.dev.bicepparam --outfile $out_dir/main.dev.parameters.json"
+        "bicep lint main.bicep|lint $KMS_REPO_ROOT/bicep/main.bicep"
+    )
+    local have_cli=1 step
+    kms_ensure_bicep || have_cli=0
+    for step in "${steps[@]}"; do
+        name="${step%%|*}"
+        names+=("$name")
+        if ((!have_cli)); then
+            outcomes+=(Failed)
+            failed=1
+            continue
+        fi
+        kms_log "$name"
+        rc=0
+        # shellcheck disable=SC2086 # the step's arguments are split on purpose (paths without spaces)
+        output="$(timeout 5m "$KMS_BICEP_BIN" ${step#*|} 2>&1)" || rc=$?
+        [[ -z "$output" ]] || printf '%s\n' "$output" >&2
+        if ((rc != 0)) || grep -Eq ' : (Warning|Error) ' <<<"$output"; then
+            kms_warn "$name failed"
+            outcomes+=(Failed)
+            failed=1
+        else
+            outcomes+=(Passed)
+        fi
+    done
+    rm -rf "$out_dir"
+
+    local passed=0 i results_xml="" definitions=""
+    for i in "${!names[@]}"; do
+        [[ "${outcomes[i]}" == Passed ]] && passed=$((passed + 1))
+        results_xml+="    <UnitTestResult testName=\"${names[i]}\" outcome=\"${outcomes[i]}\" />"$'\n'
+        definitions+="    <UnitTest name=\"${names[i]}\" storage=\"bicep\"><TestMethod codeBase=\"Bicep\" className=\"bicep\" name=\"${names[i]}\" /></UnitTest>"$'\n'
+    done
+    cat >"$results/bicep.trx" <<TRX
+<?xml version="1.0" encoding="UTF-8"?>
+<TestRun name="bicep" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+  <Results>
+${results_xml}  </Results>
+  <TestDefinitions>
+${definitions}  </TestDefinitions>
+  <ResultSummary outcome="Completed">
+    <Counters total="${#names[@]}" executed="${#names[@]}" passed="$passed" failed="$((${#names[@]} - passed))" error="0" timeout="0" aborted="0" />
+  </ResultSummary>
+</TestRun>
+TRX
+    return "$failed"
+}

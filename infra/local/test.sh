@@ -11,6 +11,7 @@
 # Environment:
 #   KMS_KEEP_TEST_DATA=1   keep the temporary data folder (token, Azurite data, logs, .trx files)
 #   KMS_TEST_TIMEOUT       bound of the `dotnet test` step (default 25m, `timeout` syntax)
+#   KMS_SKIP_BICEP=1       skip the bicep build/lint steps
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -117,6 +118,13 @@ if ((test_rc == 124 || test_rc == 137)); then
     kms_warn "dotnet test did not finish within $test_timeout and was stopped"
 elif ((test_rc != 0)); then
     kms_warn "dotnet test exited with code $test_rc"
+fi
+
+# --- bicep ----------------------------------------------------------------------------------------
+# bicep/ templates: build and lint with the CLI from NuGet; each step is one test in the totals (bicep.trx).
+# KMS_SKIP_BICEP=1 leaves them out (e.g. while iterating on C# only).
+if [[ "${KMS_SKIP_BICEP:-}" != 1 ]]; then
+    kms_bicep_check "$results_dir" || kms_warn "a bicep step failed (see above)"
 fi
 
 # --- summary --------------------------------------------------------------------------------------

@@ -22,18 +22,30 @@ internal sealed class EventGridEventPublisher : IEventPublisher
     private readonly EventGridPublisherClient _client;
     private readonly string _source;
 
-    public EventGridEventPublisher(EventGridOptions options)
+    public EventGridEventPublisher(EventGridOptions options, Func<TokenCredential>? credential = null)
     {
+        _client = CreateClient(options, credential ?? (() => new DefaultAzureCredential()));
+        _source = options.Source;
+    }
+
+    /// <summary>
+    /// The topic's key wins when one is configured; else the token of <paramref name="credential"/> (in Azure the
+    /// managed identity with "EventGrid Data Sender" on the topic), created only on that path.
+    /// </summary>
+    internal static EventGridPublisherClient CreateClient(EventGridOptions options, Func<TokenCredential> credential)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(credential);
+        options.Validate();
         var clientOptions = new EventGridPublisherClientOptions();
         // The dispatcher retries with its own backoff and keeps failed rows; a short SDK retry only rides out blips.
         clientOptions.Retry.MaxRetries = 1;
         clientOptions.Retry.Mode = RetryMode.Fixed;
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
         clientOptions.Retry.NetworkTimeout = options.PublishTimeout;
-        _client = string.IsNullOrEmpty(options.TopicKey)
-            ? new EventGridPublisherClient(options.TopicEndpoint, new DefaultAzureCredential(), clientOptions)
+        return string.IsNullOrEmpty(options.TopicKey)
+            ? new EventGridPublisherClient(options.TopicEndpoint, credential(), clientOptions)
             : new EventGridPublisherClient(options.TopicEndpoint, new AzureKeyCredential(options.TopicKey), clientOptions);
-        _source = options.Source;
     }
 
     public async Task PublishAsync(IReadOnlyList<KmsEvent> events, CancellationToken cancellationToken)

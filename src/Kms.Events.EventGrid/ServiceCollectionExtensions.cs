@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using Kms.Core.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +35,9 @@ public static class ServiceCollectionExtensions
         }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxSignal>();
-        services.TryAddSingleton<IEventPublisher>(sp => new EventGridEventPublisher(sp.GetRequiredService<IOptions<EventGridOptions>>().Value));
+        // Without a topic key the publisher authenticates with a host-registered TokenCredential, else DefaultAzureCredential.
+        services.TryAddSingleton<IEventPublisher>(sp => new EventGridEventPublisher(sp.GetRequiredService<IOptions<EventGridOptions>>().Value,
+            () => sp.GetService<TokenCredential>() ?? new DefaultAzureCredential()));
         services.TryAddSingleton(sp => new OutboxDispatcher(sp.GetRequiredService<IOutboxStore>(), sp.GetRequiredService<IEventPublisher>(),
             sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<EventGridOptions>>().Value,
             sp.GetRequiredService<ILogger<OutboxDispatcher>>(), sp.GetService<IMeterFactory>()));

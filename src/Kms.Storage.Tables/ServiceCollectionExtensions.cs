@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
@@ -30,7 +32,7 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TableStorageOptions>, TableStorageOptionsValidator>());
 
         // One set of clients per process: they share the HTTP pipeline and its connection pool.
-        services.TryAddSingleton(sp => KmsTables.Create(sp.GetRequiredService<IOptions<TableStorageOptions>>().Value));
+        services.TryAddSingleton(sp => KmsTables.Create(sp.GetRequiredService<IOptions<TableStorageOptions>>().Value, () => CredentialOf(sp)));
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<IKeyStore>(sp =>
             new TableKeyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyStore>(sp), sp.GetRequiredService<OutboxSignal>()));
@@ -56,9 +58,16 @@ public static class ServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(section);
         services.AddOptions<RewrapOptions>().Bind(section);
-        services.TryAddSingleton<IRewrapSources, RewrapSources>();
+        services.TryAddSingleton<IRewrapSources>(sp => new RewrapSources(sp.GetRequiredService<IOptions<RewrapOptions>>(), () => CredentialOf(sp)));
         return services;
     }
+
+    /// <summary>
+    /// The credential of the endpoint (managed identity) paths: a <see cref="TokenCredential"/> the host registered, else
+    /// DefaultAzureCredential, which in Azure uses the user-assigned identity named by the AZURE_CLIENT_ID setting.
+    /// </summary>
+    internal static TokenCredential CredentialOf(IServiceProvider services) =>
+        services.GetService<TokenCredential>() ?? new DefaultAzureCredential();
 
     private static TimeProvider TimeProviderOf(IServiceProvider services) => services.GetService<TimeProvider>() ?? TimeProvider.System;
 

@@ -38,7 +38,12 @@ internal sealed class KmsTables
 
     public IEnumerable<TableClient> All => [Keys, Aliases, RoleAssignments, Audit, OutboxPoison];
 
-    public static KmsTables Create(TableStorageOptions options)
+    /// <summary>
+    /// Builds the clients: with the connection string when one is set (it wins), else with the table endpoint and the
+    /// credential <paramref name="credential"/> returns (DefaultAzureCredential when null; in Azure the managed
+    /// identity named by AZURE_CLIENT_ID). The credential is created only when it is used.
+    /// </summary>
+    public static KmsTables Create(TableStorageOptions options, Func<TokenCredential>? credential = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -66,9 +71,11 @@ internal sealed class KmsTables
         }
         else
         {
-            service = new TableServiceClient(options.TableEndpoint!, new DefaultAzureCredential(), clientOptions);
+            service = new TableServiceClient(options.TableEndpoint!, (credential ?? DefaultCredential)(), clientOptions);
         }
 
         return new KmsTables(service, options);
     }
+
+    private static TokenCredential DefaultCredential() => new DefaultAzureCredential();
 }

@@ -16,9 +16,9 @@ internal sealed class BlobRewrapSource : IRewrapSource
     private readonly BlobContainerClient _container;
     private readonly RewrapSourceSpec _spec;
 
-    public BlobRewrapSource(string connectionString, RewrapSourceSpec spec)
+    public BlobRewrapSource(BlobContainerClient container, RewrapSourceSpec spec)
     {
-        _container = new BlobContainerClient(connectionString, spec.Container);
+        _container = container;
         _spec = spec;
     }
 

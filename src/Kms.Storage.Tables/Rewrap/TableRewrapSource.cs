@@ -14,9 +14,9 @@ internal sealed class TableRewrapSource : IRewrapSource
     private readonly TableClient _table;
     private readonly RewrapSourceSpec _spec;
 
-    public TableRewrapSource(string connectionString, RewrapSourceSpec spec)
+    public TableRewrapSource(TableClient table, RewrapSourceSpec spec)
     {
-        _table = new TableServiceClient(connectionString).GetTableClient(spec.Table);
+        _table = table;
         _spec = spec;
     }
 
