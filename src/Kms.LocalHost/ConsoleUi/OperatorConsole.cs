@@ -28,8 +28,8 @@ internal static class OperatorConsole
 
     public static void MapOperatorConsole(this WebApplication app)
     {
+        // Routing ignores a trailing slash, so this one endpoint answers /console and /console/ (a second would be ambiguous).
         app.MapGet(PathBase, (HttpContext http) => ServeAsync(http, "index.html")).ExcludeFromDescription();
-        app.MapGet(PathBase + "/", (HttpContext http) => ServeAsync(http, "index.html")).ExcludeFromDescription();
         app.MapGet(PathBase + "/{asset}", (HttpContext http, string asset) => ServeAsync(http, asset)).ExcludeFromDescription();
     }
 

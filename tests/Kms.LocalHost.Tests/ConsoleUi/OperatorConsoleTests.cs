@@ -37,7 +37,7 @@ public sealed partial class OperatorConsoleTests(KmsHostFixture host, ITestOutpu
         var html = await page.Content.ReadAsStringAsync();
         Assert.All(ScriptTag().Matches(html), tag => Assert.Contains("src=\"/console/", tag.Value, StringComparison.Ordinal));
 
-        foreach (var (asset, mediaType) in new[] { ("console.js", "text/javascript"), ("console.css", "text/css") })
+        foreach (var (asset, mediaType) in new[] { ("", "text/html"), ("console.js", "text/javascript"), ("console.css", "text/css") })
         {
             using var response = await anonymous.GetAsync($"/console/{asset}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
