@@ -132,6 +132,7 @@ public sealed partial class OperatorConsoleTests(KmsHostFixture host, ITestOutpu
 
                 // Approve from the page: the API records the console's principal, and the page shows 1 of 2.
                 await page.ClickAsync($"{operation} button[data-action=\"approve\"]");
+                await WaitAsync(page, "() => document.getElementById('action-status').textContent.startsWith('Approve: sent')");
                 var approved = await WaitForApprovalAsync(operationId);
                 Assert.Equal(ConsolePrincipal, approved);
                 await WaitAsync(page, "(sel) => document.querySelector(sel + ' .approvals')?.dataset.received === '1'", operation);

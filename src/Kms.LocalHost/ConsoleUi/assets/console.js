@@ -276,7 +276,7 @@
     try {
       await api("POST", path, body);
       showMessage("");
-      $("token-status").textContent = `${label}: sent for ${operationId}`;
+      $("action-status").textContent = `${label}: sent for ${operationId}`;
     } catch (error) {
       reportError(`${label} ${operationId}`, error);
     }
