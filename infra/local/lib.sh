@@ -86,6 +86,19 @@ kms_ensure_softhsm() {
     [[ -f "$library" ]] || kms_die "SoftHSM2 library not found at $library (set Kms__Hsm__LibraryPath)"
 }
 
+# Makes sure a headless-capable Chromium is present for the operator console's end-to-end test, and exports its
+# path as KMS_CHROMIUM (the test fails, rather than skips, without it).
+kms_ensure_chromium() {
+    local chromium
+    chromium="$(command -v chromium || true)"
+    if [[ -z "$chromium" ]]; then
+        kms_apt_install chromium
+        chromium="$(command -v chromium || true)"
+    fi
+    [[ -n "$chromium" ]] || kms_die "chromium still not found after installing it"
+    export KMS_CHROMIUM="$chromium"
+}
+
 kms_ensure_node() {
     command -v node >/dev/null 2>&1 || kms_die "node not found: install Node.js 20 or later"
     command -v npm >/dev/null 2>&1 || kms_die "npm not found: install npm (it comes with Node.js)"

@@ -12,6 +12,7 @@
 #   KMS_KEEP_TEST_DATA=1   keep the temporary data folder (token, Azurite data, logs, .trx files)
 #   KMS_TEST_TIMEOUT       bound of the `dotnet test` step (default 25m, `timeout` syntax)
 #   KMS_SKIP_BICEP=1       skip the bicep build/lint steps
+#   KMS_CHROMIUM           set here to the chromium the operator console's end-to-end test drives
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,6 +61,7 @@ stop_before_tests() {
 kms_ensure_softhsm "$Kms__Hsm__LibraryPath"
 kms_ensure_openssl
 kms_ensure_azurite
+kms_ensure_chromium
 command -v dotnet >/dev/null 2>&1 || stop_before_tests "dotnet not found: install the .NET 10 SDK"
 
 # --- build ----------------------------------------------------------------------------------------

@@ -120,6 +120,8 @@ cat >&2 <<EOF
   curl -s -X POST $base_url/api/keys/<keyId>/encrypt -H "Authorization: Bearer \$KMS_TOKEN" -H 'Content-Type: application/json' \\
        -d "{\"plaintext\":\"\$(printf 'hello' | base64)\"}"
 
+  # the operator console (keys, operations and approvals, SLIs): open $base_url/console and paste \$KMS_TOKEN
+
   # events: subscribe a webhook with Kms__LocalEventGrid__Subscriptions__0__* in local.settings.json
   # (docs/revocation-subscribers.md); delivery figures are in the health answer under "events".
 

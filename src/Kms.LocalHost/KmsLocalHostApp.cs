@@ -4,6 +4,7 @@ using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Events.EventGrid;
 using Kms.Hsm.Pkcs11;
+using Kms.LocalHost.ConsoleUi;
 using Kms.LocalHost.EventGrid;
 using Kms.LocalHost.Workflows;
 using Kms.Workflows;
@@ -66,7 +67,9 @@ public static class KmsLocalHostApp
 
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);
+        app.Use(NoStoreForApi);
         MapRoutes(app);
+        app.MapOperatorConsole();
         app.MapLocalEventGrid();
         return app;
     }
@@ -147,6 +150,21 @@ public static class KmsLocalHostApp
             },
         });
         return result is KmsProblem ? result : generated;
+    }
+
+    /// <summary>API answers are never cached by a browser or proxy (the console polls them; some carry key material).</summary>
+    private static Task NoStoreForApi(HttpContext http, Func<Task> next)
+    {
+        if (http.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers.CacheControl = "no-store";
+                return Task.CompletedTask;
+            });
+        }
+
+        return next();
     }
 
     /// <summary>Unknown paths and wrong methods get ProblemDetails like every other error.</summary>
