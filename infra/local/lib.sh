@@ -8,7 +8,7 @@
 # stderr; kms_die ends the script, which runs the cleanup trap installed by kms_install_cleanup_trap.
 #
 # Needs: bash 4.4+, node (20 or later; also used instead of jq/python3 for JSON and ports), npm,
-# coreutils. Installs SoftHSM2 with apt-get when it is missing.
+# coreutils. Installs SoftHSM2 and promtool (Debian package prometheus) with apt-get when they are missing.
 
 if [[ -n "${KMS_LIB_LOADED:-}" ]]; then
     return 0
