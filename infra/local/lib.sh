@@ -8,7 +8,7 @@
 # stderr; kms_die ends the script, which runs the cleanup trap installed by kms_install_cleanup_trap.
 #
 # Needs: bash 4.4+, node (20 or later; also used instead of jq/python3 for JSON and ports), npm,
-# coreutils. Installs SoftHSM2 with apt-get when it is missing.
+# coreutils. Installs SoftHSM2 and promtool (Debian package prometheus) with apt-get when they are missing.
 
 if [[ -n "${KMS_LIB_LOADED:-}" ]]; then
     return 0
@@ -97,6 +97,35 @@ kms_ensure_chromium() {
     fi
     [[ -n "$chromium" ]] || kms_die "chromium still not found after installing it"
     export KMS_CHROMIUM="$chromium"
+}
+
+# Makes sure promtool (Prometheus' rule checker and unit-test runner) is present. Debian ships it in the
+# `prometheus` package, which also installs the Prometheus server as a service: the install runs under a
+# policy-rc.d that forbids starting services (unless the machine already has one), and on a systemd machine the
+# service is disabled again, so nothing is left running or starting at boot because of the tests.
+kms_ensure_promtool() {
+    command -v promtool >/dev/null 2>&1 && return 0
+    local policy=/usr/sbin/policy-rc.d
+    if [[ ! -e "$policy" ]]; then
+        KMS_POLICY_RC_CREATED=1
+        kms_on_exit kms__remove_policy_rc
+        kms_as_root sh -c "printf '#!/bin/sh\n# written by infra/local/lib.sh while installing promtool\nexit 101\n' >$policy && chmod 755 $policy" ||
+            kms_die "could not write $policy to keep the prometheus service from starting"
+    fi
+    kms_apt_install prometheus
+    kms__remove_policy_rc
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        kms_log "disabling the prometheus service the package installed (only promtool is needed)"
+        kms_as_root systemctl disable --now prometheus >/dev/null 2>&1 || kms_warn "could not disable the prometheus service"
+    fi
+    command -v promtool >/dev/null 2>&1 || kms_die "promtool still not found after installing prometheus"
+}
+
+kms__remove_policy_rc() {
+    if [[ "${KMS_POLICY_RC_CREATED:-}" == 1 ]]; then
+        kms_as_root rm -f /usr/sbin/policy-rc.d || kms_warn "could not remove /usr/sbin/policy-rc.d"
+        KMS_POLICY_RC_CREATED=
+    fi
 }
 
 kms_ensure_node() {
@@ -445,6 +474,72 @@ kms_install_cleanup_trap() {
     trap kms__on_exit EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+}
+
+# --- Prometheus rules ------------------------------------------------------------------------------
+
+# Checks the Prometheus rule files of <dir> (`promtool check rules`, one test per file) and runs the unit tests
+# of <dir>/tests (`promtool test rules`, one test per file), and writes the outcome as <results>/promtool.trx, so
+# kms_trx_summary counts them with the .NET tests ("promtool: N passed, M failed"). Returns 1 when any failed;
+# promtool's output of a failure is printed on stderr and kept in the .trx.
+kms_promtool_checks() {
+    local dir="$1" results="$2"
+    local -a names=() outcomes=() outputs=()
+    local file output rc failed=0
+    for file in "$dir"/*.yml; do
+        [[ -e "$file" ]] || continue
+        rc=0
+        output="$(promtool check rules "$file" 2>&1)" || rc=$?
+        names+=("promtool check rules ${file#"$KMS_REPO_ROOT"/}")
+        outputs+=("$output")
+        if ((rc == 0)); then outcomes+=(Passed); else outcomes+=(Failed); failed=$((failed + 1)); fi
+    done
+    for file in "$dir"/tests/*.yml; do
+        [[ -e "$file" ]] || continue
+        rc=0
+        output="$(promtool test rules "$file" 2>&1)" || rc=$?
+        names+=("promtool test rules ${file#"$KMS_REPO_ROOT"/}")
+        outputs+=("$output")
+        if ((rc == 0)); then outcomes+=(Passed); else outcomes+=(Failed); failed=$((failed + 1)); fi
+    done
+    local i
+    for ((i = 0; i < ${#names[@]}; i++)); do
+        if [[ "${outcomes[i]}" == Passed ]]; then
+            kms_log "passed: ${names[i]}"
+        else
+            kms_warn "FAILED: ${names[i]}"
+            printf '%s\n' "${outputs[i]}" >&2
+        fi
+    done
+    mkdir -p "$results"
+    # name NUL outcome NUL output NUL ...: node writes the XML (escaping is easier there than in bash).
+    for ((i = 0; i < ${#names[@]}; i++)); do
+        printf '%s\0%s\0%s\0' "${names[i]}" "${outcomes[i]}" "${outputs[i]}"
+    done | node -e '
+        const fs = require("fs");
+        const parts = fs.readFileSync(0, "utf8").split("\0");
+        const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+        const results = [], definitions = [];
+        let passed = 0, failed = 0;
+        for (let i = 0; i + 2 < parts.length; i += 3) {
+            const [name, outcome, output] = parts.slice(i, i + 3);
+            const id = `00000000-0000-0000-0000-${String(i / 3).padStart(12, "0")}`;
+            outcome === "Passed" ? passed++ : failed++;
+            results.push(`    <UnitTestResult testId="${id}" testName="${esc(name)}" outcome="${outcome}"><Output><StdOut>${esc(output)}</StdOut></Output></UnitTestResult>`);
+            definitions.push(`    <UnitTest id="${id}" name="${esc(name)}" storage="promtool"><TestMethod codeBase="promtool" className="promtool" name="${esc(name)}" /></UnitTest>`);
+        }
+        const total = passed + failed;
+        fs.writeFileSync(process.argv[1], [
+            `<?xml version="1.0" encoding="utf-8"?>`,
+            `<TestRun name="promtool" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">`,
+            `  <Results>`, ...results, `  </Results>`,
+            `  <TestDefinitions>`, ...definitions, `  </TestDefinitions>`,
+            `  <ResultSummary outcome="${failed ? "Failed" : "Completed"}">`,
+            `    <Counters total="${total}" executed="${total}" passed="${passed}" failed="${failed}" error="0" timeout="0" aborted="0" />`,
+            `  </ResultSummary>`,
+            `</TestRun>`, ""].join("\n"));
+    ' "$results/promtool.trx" || kms_die "could not write $results/promtool.trx"
+    ((failed == 0))
 }
 
 # --- test results -----------------------------------------------------------------------------------

@@ -5,8 +5,12 @@
 #
 #   infra/local/test.sh --filter "FullyQualifiedName~Kms.Core"
 #
-# The last line of output is always "N passed, M failed" (totals over all test projects). The exit
-# code is non-zero when the build, the key ceremony or any test failed.
+# Before the build it checks the Prometheus rules in infra/observability/prometheus and runs their
+# promtool unit tests (always, whatever the filter); each rules file and each unit-test file counts as
+# one test, under "promtool" in the summary.
+#
+# The last line of output is always "N passed, M failed" (totals over all test projects and promtool).
+# The exit code is non-zero when the build, the key ceremony, a promtool check or any test failed.
 #
 # Environment:
 #   KMS_KEEP_TEST_DATA=1   keep the temporary data folder (token, Azurite data, logs, .trx files)
@@ -62,7 +66,14 @@ kms_ensure_softhsm "$Kms__Hsm__LibraryPath"
 kms_ensure_openssl
 kms_ensure_azurite
 kms_ensure_chromium
+kms_ensure_promtool
 command -v dotnet >/dev/null 2>&1 || stop_before_tests "dotnet not found: install the .NET 10 SDK"
+
+# --- Prometheus rules -----------------------------------------------------------------------------
+# Quick (seconds) and independent of the build; a failure shows in the totals and the exit code.
+kms_log "checking the Prometheus rules and running their promtool unit tests"
+promtool_rc=0
+kms_promtool_checks "$KMS_REPO_ROOT/infra/observability/prometheus" "$results_dir" || promtool_rc=$?
 
 # --- build ----------------------------------------------------------------------------------------
 # --disable-build-servers: no MSBuild nodes or compiler servers are left running after the script.
@@ -135,6 +146,6 @@ echo "Test results:"
 summary_rc=0
 summary_printed=1
 kms_trx_summary "$results_dir" || summary_rc=$?
-if ((test_rc != 0 || summary_rc != 0)); then
+if ((test_rc != 0 || summary_rc != 0 || promtool_rc != 0)); then
     exit 1
 fi
