@@ -50,6 +50,7 @@ public static class KmsLocalHostApp
             kestrel.Limits.MaxRequestBodySize = limit + 1024;
             kestrel.AddServerHeader = false;
         });
+        builder.AddKmsTelemetry();
         configure?.Invoke(builder);
         // After configure, so tests can switch them on: each registers nothing unless its Enabled setting is true.
         builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
@@ -67,6 +68,7 @@ public static class KmsLocalHostApp
         var app = builder.Build();
         app.UseStatusCodePages(WriteRoutingProblemAsync);
         MapRoutes(app);
+        app.MapKmsMetrics();
         app.MapLocalEventGrid();
         return app;
     }
