@@ -31,11 +31,11 @@ builder.Services.AddHostedService<StorageStartup>();
 // nest under the host's invocation span and continue the caller's traceparent.
 if (!string.IsNullOrWhiteSpace(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
 {
-    builder.Services.AddOpenTelemetry()
-        .UseFunctionsWorkerDefaults()
+    var otel = builder.Services.AddOpenTelemetry()
         .WithTracing(tracing => tracing.AddSource(KmsTelemetry.Name))
-        .WithMetrics(metrics => metrics.AddMeter(KmsTelemetry.Name, "System.Runtime"))
-        .UseAzureMonitorExporter();
+        .WithMetrics(metrics => metrics.AddMeter(KmsTelemetry.Name, "System.Runtime"));
+    otel.UseFunctionsWorkerDefaults();
+    otel.UseAzureMonitorExporter();
 }
 
 builder.Build().Run();

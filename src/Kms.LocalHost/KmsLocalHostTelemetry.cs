@@ -1,4 +1,5 @@
 using Kms.Core.Telemetry;
+using Kms.Hsm.Pkcs11;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -33,5 +34,11 @@ internal static class KmsLocalHostTelemetry
         }
     }
 
-    public static void MapKmsMetrics(this WebApplication app) => app.MapPrometheusScrapingEndpoint(MetricsPath);
+    public static void MapKmsMetrics(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        // The HSM gauges read the connector, which DI otherwise creates on the first request that needs it: create it once
+        // the host has started (its options are validated by then), so a scrape shows them from the start. It connects lazily.
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetService<Pkcs11Hsm>());
+    }
 }
