@@ -7,6 +7,7 @@ using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Core;
 using Kms.Core.Services;
+using Kms.Core.Telemetry;
 using Kms.Workflows.Operations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -34,6 +35,9 @@ public static class KmsApiServiceCollectionExtensions
             return true;
         }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        // The one "Kms" meter comes from IMeterFactory, so the host's OpenTelemetry (or a test's MeterListener) sees it.
+        services.AddMetrics();
+        services.TryAddSingleton<KmsMetrics>();
         services.AddSingleton<KeyCatalog>();
         services.AddOptions<KmsEventOptions>().Bind(kmsSection.GetSection("Events"));
         services.AddSingleton<ChangeEvents>();

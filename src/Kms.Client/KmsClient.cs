@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Azure;
@@ -5,6 +7,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Kms.Client.Pipeline;
 using Kms.Client.Serialization;
+using Kms.Client.Telemetry;
 
 namespace Kms.Client;
 
@@ -115,15 +118,29 @@ public partial class KmsClient : IKmsDataKeyProvider
         return message;
     }
 
-    private async ValueTask<Response> SendAsync(HttpMessage message, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Response> SendAsync(HttpMessage message, bool async, CancellationToken cancellationToken,
+        [CallerMemberName] string operation = "")
     {
-        if (async)
+        // Timed around the whole pipeline, so the figure is what the application waited: retries and token requests included.
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            if (async)
+            {
+                await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _pipeline.Send(message, cancellationToken);
+            }
+
+            status = message.Response.Status;
         }
-        else
+        finally
         {
-            _pipeline.Send(message, cancellationToken);
+            ClientMetrics.RequestCompleted(ClientMetrics.OperationName(operation), status, cancellationToken.IsCancellationRequested,
+                Stopwatch.GetElapsedTime(started));
         }
 
         if (message.Response.IsError)
@@ -135,9 +152,10 @@ public partial class KmsClient : IKmsDataKeyProvider
         return message.Response;
     }
 
-    private async ValueTask<Response<T>> SendAsync<T>(HttpMessage message, JsonTypeInfo<T> answerType, bool async, CancellationToken cancellationToken)
+    private async ValueTask<Response<T>> SendAsync<T>(HttpMessage message, JsonTypeInfo<T> answerType, bool async, CancellationToken cancellationToken,
+        [CallerMemberName] string operation = "")
     {
-        var response = await SendAsync(message, async, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(message, async, cancellationToken, operation).ConfigureAwait(false);
         return Response.FromValue(Read(response, answerType), response);
     }
 

@@ -1,8 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Azure;
 using Kms.Core.Events;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +20,7 @@ namespace Kms.Events.EventGrid;
 /// A partition is dispatched by one worker at a time, so one key's events keep their order; different
 /// partitions go in parallel. Several instances may dispatch the same partition: that only duplicates.
 /// </remarks>
-internal sealed partial class OutboxDispatcher : BackgroundService, IEventDeliveryStatus
+internal sealed partial class OutboxDispatcher : BackgroundService, IEventDeliveryStatus, IEventBacklogSource
 {
     /// <summary>Event Grid takes at most 1 MB per publish call; stay well below with the envelope around the data.</summary>
     internal const int MaxPublishBytes = 768 * 1024;
@@ -31,10 +31,9 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
     private readonly TimeProvider _time;
     private readonly EventGridOptions _options;
     private readonly ILogger<OutboxDispatcher> _logger;
-    private readonly Meter _meter;
-    private readonly Counter<long> _publishedCounter;
-    private readonly Counter<long> _failureCounter;
-    private readonly Counter<long> _poisonedCounter;
+    private readonly KmsMetrics _metrics;
+    private readonly bool _ownsMetrics;
+    private readonly IDisposable _backlogGauges;
 
     private readonly Lock _gate = new();
     private readonly Channel<OutboxPartition> _work = Channel.CreateUnbounded<OutboxPartition>();
@@ -54,7 +53,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
     private string? _lastError;
 
     public OutboxDispatcher(IOutboxStore outbox, IEventPublisher publisher, OutboxSignal signal, TimeProvider time, EventGridOptions options,
-        ILogger<OutboxDispatcher> logger, IMeterFactory? meters = null)
+        ILogger<OutboxDispatcher> logger, KmsMetrics? metrics = null)
     {
         _outbox = outbox;
         _publisher = publisher;
@@ -62,15 +61,15 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
         _time = time;
         _options = options;
         _logger = logger;
-        _meter = meters?.Create("Kms.Events") ?? new Meter("Kms.Events");
-        _publishedCounter = _meter.CreateCounter<long>("kms.events.published", "{event}", "Events the topic accepted.");
-        _failureCounter = _meter.CreateCounter<long>("kms.events.publish_failures", "{attempt}", "Publish attempts that failed.");
-        _poisonedCounter = _meter.CreateCounter<long>("kms.events.poisoned", "{row}", "Outbox rows set aside after failing too often.");
-        _meter.CreateObservableGauge("kms.events.pending", () => Interlocked.Read(ref _pending), "{row}",
-            "Outbox rows waiting to be published (as of the last sweep, less those published since).");
-        _meter.CreateObservableGauge("kms.events.oldest_pending_age", () => OldestPendingAge(), "s",
-            "Age of the oldest pending outbox row at the last sweep.");
+        // The host's one "Kms" meter; a dispatcher built without one (a test) gets instruments of its own.
+        _ownsMetrics = metrics is null;
+        _metrics = metrics ?? new KmsMetrics();
+        _backlogGauges = _metrics.ObserveEventBacklog(this);
     }
+
+    long IEventBacklogSource.PendingRows => Math.Max(0, Interlocked.Read(ref _pending));
+
+    double IEventBacklogSource.OldestPendingAgeSeconds => OldestPendingAge();
 
     public EventDeliverySnapshot Current
     {
@@ -86,7 +85,12 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
 
     public override void Dispose()
     {
-        _meter.Dispose();
+        _backlogGauges.Dispose();
+        if (_ownsMetrics)
+        {
+            _metrics.Dispose();
+        }
+
         base.Dispose();
     }
 
@@ -158,7 +162,16 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
         await _outbox.CompleteAsync(group, cancellationToken);
         Interlocked.Add(ref _published, events.Count);
         Interlocked.Add(ref _pending, -group.Count);
-        _publishedCounter.Add(events.Count);
+        foreach (var type in events.GroupBy(e => e.Type, StringComparer.Ordinal))
+        {
+            var count = type.Count();
+            _metrics.EventsPublished(type.Key, count);
+            if (type.Key == KmsEventTypes.AuditRecord)
+            {
+                _metrics.AuditRecordsPublished(count);
+            }
+        }
+
         lock (_gate)
         {
             _lastPublishedAt = _time.GetUtcNow();
@@ -172,7 +185,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
     {
         var error = Describe(failure);
         Interlocked.Increment(ref _failures);
-        _failureCounter.Add(1);
+        _metrics.EventPublishFailed();
         lock (_gate)
         {
             _lastError = error;
@@ -188,7 +201,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
                 await _outbox.PoisonAsync(entry, error, cancellationToken);
                 Interlocked.Increment(ref _poisoned);
                 Interlocked.Decrement(ref _pending);
-                _poisonedCounter.Add(1);
+                _metrics.EventPoisoned();
                 LogPoisoned(partition.Stream, partition.PartitionKey, entry.RowKey, attempts, error);
                 retryIn ??= TimeSpan.Zero;
                 continue;

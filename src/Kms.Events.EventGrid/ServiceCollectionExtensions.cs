@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using System.Diagnostics.Metrics;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 
 namespace Kms.Events.EventGrid;
 
@@ -35,12 +35,13 @@ public static class ServiceCollectionExtensions
         }).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<KmsMetrics>();
         // Without a topic key the publisher authenticates with a host-registered TokenCredential, else DefaultAzureCredential.
         services.TryAddSingleton<IEventPublisher>(sp => new EventGridEventPublisher(sp.GetRequiredService<IOptions<EventGridOptions>>().Value,
             () => sp.GetService<TokenCredential>() ?? new DefaultAzureCredential()));
         services.TryAddSingleton(sp => new OutboxDispatcher(sp.GetRequiredService<IOutboxStore>(), sp.GetRequiredService<IEventPublisher>(),
             sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<EventGridOptions>>().Value,
-            sp.GetRequiredService<ILogger<OutboxDispatcher>>(), sp.GetService<IMeterFactory>()));
+            sp.GetRequiredService<ILogger<OutboxDispatcher>>(), sp.GetRequiredService<KmsMetrics>()));
         services.TryAddSingleton<IEventDeliveryStatus>(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OutboxDispatcher>());
         return services;

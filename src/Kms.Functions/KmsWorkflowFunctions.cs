@@ -1,4 +1,5 @@
 using Kms.Core.Services;
+using Kms.Core.Telemetry;
 using Kms.Workflows.Deletion;
 using Kms.Workflows.Operations;
 using Kms.Workflows.Revocation;
@@ -17,7 +18,7 @@ namespace Kms.Functions;
 /// proves functions.metadata declares every one.
 /// </summary>
 public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rewrap, KeyRevocationSteps revocation, KeyDestructionSteps destruction,
-    KeyScheduler scheduler, RootKeyRotationSteps roots)
+    KeyScheduler scheduler, RootKeyRotationSteps roots, KmsMetrics metrics)
 {
     /// <summary>Scans the keys every minute: starts due rotations and missing deletion operations (each once: see <see cref="KeyScheduler"/>).</summary>
     [Function("ScanKeys")]
@@ -72,9 +73,12 @@ public sealed class KmsWorkflowFunctions(KeyRotationSteps steps, RewrapSteps rew
     [Function(nameof(DestroyRevokedVersionsActivity))]
     public Task<int[]> DestroyRevokedVersions([ActivityTrigger] RevocationStep input) => DestroyRevokedVersionsActivity.Execute(destruction, input);
 
+    [Function(nameof(RecordOperationEndedActivity))]
+    public Task<bool> RecordOperationEnded([ActivityTrigger] OperationEnded input) => RecordOperationEndedActivity.Execute(metrics, input);
+
     [Function(nameof(StartRewrapCampaignActivity))]
-    public static Task<string> StartRewrapCampaign([ActivityTrigger] CampaignStart input, [DurableClient] DurableTaskClient client) =>
-        StartRewrapCampaignActivity.Execute(client, input);
+    public Task<string> StartRewrapCampaign([ActivityTrigger] CampaignStart input, [DurableClient] DurableTaskClient client) =>
+        StartRewrapCampaignActivity.Execute(client, input, metrics);
 
     [Function(nameof(GetCampaignStateActivity))]
     public static Task<CampaignState> GetCampaignState([ActivityTrigger] string input, [DurableClient] DurableTaskClient client) =>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Kms.Hsm.Pkcs11.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,10 +24,14 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
     private const int GcmTagBytes = 16;
     // After a failed connect, callers get an immediate answer for a moment instead of each retrying the device.
     private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromSeconds(1);
+    // Fixed lower-case tag values, one per operation, so recording allocates nothing.
+    private static readonly string[] OperationNames = Enum.GetNames<HsmOperation>().Select(n => n.ToLowerInvariant()).ToArray();
 
     private readonly Pkcs11HsmOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly KmsMetrics? _metrics;
+    private readonly IDisposable? _gauges;
     private readonly Lock _connectGate = new();
     private TokenConnection? _connection;
     private long _nextConnectAttempt;
@@ -34,13 +39,17 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 
     /// <summary>Creates the connector; it connects to the token on first use, so a host starts even while the HSM is down.</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public Pkcs11Hsm(IOptions<Pkcs11HsmOptions> options, ILogger<Pkcs11Hsm>? logger = null, TimeProvider? timeProvider = null)
-        : this((options ?? throw new ArgumentNullException(nameof(options))).Value, logger, timeProvider)
+    /// <param name="options">Token, PIN, pool and cache settings.</param>
+    /// <param name="logger">Where failures are logged (return codes only ever go here).</param>
+    /// <param name="timeProvider">The clock of the handle cache and the reconnect backoff.</param>
+    /// <param name="metrics">The host's instruments: HSM call durations, cache look-ups, session and cache gauges. Optional.</param>
+    public Pkcs11Hsm(IOptions<Pkcs11HsmOptions> options, ILogger<Pkcs11Hsm>? logger = null, TimeProvider? timeProvider = null, KmsMetrics? metrics = null)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value, logger, timeProvider, metrics)
     {
     }
 
-    /// <inheritdoc cref="Pkcs11Hsm(IOptions{Pkcs11HsmOptions}, ILogger{Pkcs11Hsm}?, TimeProvider?)" />
-    public Pkcs11Hsm(Pkcs11HsmOptions options, ILogger<Pkcs11Hsm>? logger = null, TimeProvider? timeProvider = null)
+    /// <inheritdoc cref="Pkcs11Hsm(IOptions{Pkcs11HsmOptions}, ILogger{Pkcs11Hsm}?, TimeProvider?, KmsMetrics?)" />
+    public Pkcs11Hsm(Pkcs11HsmOptions options, ILogger<Pkcs11Hsm>? logger = null, TimeProvider? timeProvider = null, KmsMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -48,6 +57,8 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         _options = options.Clone();
         _logger = logger ?? NullLogger<Pkcs11Hsm>.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _metrics = metrics;
+        _gauges = metrics?.ObserveHsm(new Gauges(this));
     }
 
     /// <inheritdoc />
@@ -378,6 +389,7 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 
     public void Dispose()
     {
+        _gauges?.Dispose();
         lock (_connectGate)
         {
             _disposed = true;
@@ -393,6 +405,27 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
     /// given). If the connection turns out to be lost, it is replaced and the operation tried once more.
     /// </summary>
     private T Run<T>(HsmOperation operation, HsmKeyRef? key, Func<TokenConnection, ISession, IObjectHandle, T> body)
+    {
+        if (_metrics is null)
+        {
+            return RunOnce(operation, key, body);
+        }
+
+        var started = _time.GetTimestamp();
+        var succeeded = false;
+        try
+        {
+            var result = RunOnce(operation, key, body);
+            succeeded = true;
+            return result;
+        }
+        finally
+        {
+            _metrics.HsmOperationCompleted(OperationNames[(int)operation], succeeded, _time.GetElapsedTime(started));
+        }
+    }
+
+    private T RunOnce<T>(HsmOperation operation, HsmKeyRef? key, Func<TokenConnection, ISession, IObjectHandle, T> body)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -485,7 +518,7 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 
             try
             {
-                var connection = TokenConnection.Open(_options, _logger, _time);
+                var connection = TokenConnection.Open(_options, _logger, _time, _metrics);
                 Volatile.Write(ref _connection, connection);
                 return connection;
             }
@@ -610,5 +643,15 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         {
             throw KmsErrors.Validation($"AES-GCM takes a {GcmIvBytes * 8}-bit IV.");
         }
+    }
+
+    /// <summary>What the HSM gauges read: the live connection's cache and pool (zero in use while none is open).</summary>
+    private sealed class Gauges(Pkcs11Hsm owner) : IHsmGaugeSource
+    {
+        public long KeyCacheSize => Volatile.Read(ref owner._connection)?.Cache.Count ?? 0;
+
+        public long SessionsInUse => Volatile.Read(ref owner._connection)?.Pool.InUse ?? 0;
+
+        public long SessionsLimit => owner._options.MaxSessions;
     }
 }

@@ -1,4 +1,5 @@
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,7 +37,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(provider => new Pkcs11Hsm(
             provider.GetRequiredService<IOptions<Pkcs11HsmOptions>>(),
             provider.GetService<ILogger<Pkcs11Hsm>>(),
-            provider.GetService<TimeProvider>()));
+            provider.GetService<TimeProvider>(),
+            provider.GetService<KmsMetrics>()));
         services.TryAddSingleton<IHsm>(provider => provider.GetRequiredService<Pkcs11Hsm>());
         services.TryAddSingleton<IHsmRootKeys>(provider => new Internal.RootKeysView(provider.GetRequiredService<Pkcs11Hsm>()));
         return services;

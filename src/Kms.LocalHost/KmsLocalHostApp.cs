@@ -51,6 +51,7 @@ public static class KmsLocalHostApp
             kestrel.Limits.MaxRequestBodySize = limit + 1024;
             kestrel.AddServerHeader = false;
         });
+        builder.AddKmsTelemetry();
         configure?.Invoke(builder);
         // After configure, so tests can switch them on: each registers nothing unless its Enabled setting is true.
         builder.Services.AddEventGridPublishing(kms.GetSection("Events"));
@@ -70,6 +71,7 @@ public static class KmsLocalHostApp
         app.Use(NoStoreForApi);
         MapRoutes(app);
         app.MapOperatorConsole();
+        app.MapKmsMetrics();
         app.MapLocalEventGrid();
         return app;
     }

@@ -1,4 +1,5 @@
 using Kms.Workflows.Deletion;
+using Kms.Workflows.Operations;
 using Kms.Workflows.Revocation;
 using Kms.Workflows.Rewrap;
 using Kms.Workflows.RootRotation;
@@ -23,6 +24,7 @@ public static class KmsWorkflows
         nameof(StartRewrapCampaignActivity), nameof(GetCampaignStateActivity),
         nameof(CheckDeletionPendingActivity), nameof(DestroyKeyActivity),
         nameof(CreateNextRootActivity), nameof(SweepRootPageActivity), nameof(SwitchRootActivity), nameof(RetireOldRootsActivity),
+        nameof(RecordOperationEndedActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity with the Durable Task worker (the local engine).</summary>
@@ -53,5 +55,6 @@ public static class KmsWorkflows
         registry.AddActivity<SweepRootPageActivity>();
         registry.AddActivity<SwitchRootActivity>();
         registry.AddActivity<RetireOldRootsActivity>();
+        registry.AddActivity<RecordOperationEndedActivity>();
     }
 }

@@ -1,5 +1,6 @@
 using Kms.Api.Security;
 using Kms.Core.Errors;
+using Kms.Core.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +9,9 @@ namespace Kms.Api.Http;
 /// <summary>
 /// The single path every API request takes in both hosts: assigns the request id, runs the handler, maps
 /// failures to ProblemDetails and tells the <see cref="IRequestObserver"/>s how it ended. Authentication and
-/// audit plug in here, not in handlers.
+/// audit plug in here, not in handlers. It also owns the request's span and its two metrics, recorded after the
+/// observers so they see the answer the caller gets (an audit failure turns a success into a 503) and the time the
+/// audit write took.
 /// </summary>
 public sealed partial class KmsRequestExecutor
 {
@@ -17,21 +20,24 @@ public sealed partial class KmsRequestExecutor
     private readonly PrincipalRateLimiter _rateLimiter;
     private readonly TimeProvider _time;
     private readonly ILogger<KmsRequestExecutor> _logger;
+    private readonly KmsMetrics _metrics;
 
     public KmsRequestExecutor(IEnumerable<IRequestObserver> observers, BearerTokenAuthenticator authenticator, PrincipalRateLimiter rateLimiter,
-        TimeProvider time, ILogger<KmsRequestExecutor> logger)
+        TimeProvider time, ILogger<KmsRequestExecutor> logger, KmsMetrics metrics)
     {
         _observers = observers;
         _authenticator = authenticator;
         _rateLimiter = rateLimiter;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>Runs <paramref name="route"/> for <paramref name="http"/>; route values must already be set.</summary>
     public async Task<IResult> ExecuteAsync(HttpContext http, KmsRoute route)
     {
         var started = _time.GetTimestamp();
+        using var activity = RequestSpan.Start(http, route.Name);
         var context = KmsRequestContext.Begin(http, route.Name);
         context.Anonymous = route.AllowAnonymous;
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.RequestId });
@@ -92,6 +98,10 @@ public sealed partial class KmsRequestExecutor
             }
         }
 
+        var status = StatusOf(result);
+        var errorCode = (result as KmsProblem)?.Code;
+        _metrics.RequestCompleted(route.Name, status, errorCode, _time.GetElapsedTime(started));
+        RequestSpan.Complete(activity, context, status, errorCode);
         return result;
     }
 

@@ -1,4 +1,5 @@
 using Kms.Client.Envelope.Internal;
+using Kms.Client.Telemetry;
 
 namespace Kms.Client.Envelope;
 
@@ -64,6 +65,7 @@ public sealed class CachingCryptoMaterialsManager : ICryptoMaterialsManager, IKm
 
         var cacheKey = CacheKeys.ForEncryption(_partitionId, _keyring.KeyIdOrAlias, request.Suite, CanonicalEncryptionContext.Encode(request.EncryptionContext));
         var cached = _cache.Encryption.TryUse(cacheKey, length, _maxMessages, _maxBytes);
+        ClientMetrics.DataKeyCacheLookup(encrypt: true, hit: cached is not null);
         if (cached is not null)
         {
             return new EncryptionMaterials(request.Suite, request.EncryptionContext, cached);
@@ -83,6 +85,7 @@ public sealed class CachingCryptoMaterialsManager : ICryptoMaterialsManager, IKm
 
         var cacheKey = CacheKeys.ForDecryption(_partitionId, request.Suite, request.EncryptedDataKeys, CanonicalEncryptionContext.Encode(request.EncryptionContext));
         var cached = _cache.Decryption.TryUse(cacheKey, bytes: 0, maxMessages: long.MaxValue, maxBytes: long.MaxValue);
+        ClientMetrics.DataKeyCacheLookup(encrypt: false, hit: cached is not null);
         if (cached is not null)
         {
             return new DecryptionMaterials(request.Suite, cached);

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Kms.Core.Errors;
 using Kms.Core.Events;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -38,22 +39,27 @@ public sealed class AuditOptions
 public sealed class AuditLog : IAsyncDisposable
 {
     private readonly AuditChainWriter[] _chains;
+    private readonly KmsMetrics? _metrics;
     private int _next = -1;
 
     public AuditLog(IAuditStore store, AuditSigner signer, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditLog> logger,
-        IOptions<KmsEventOptions>? events = null)
+        IOptions<KmsEventOptions>? events = null, KmsMetrics? metrics = null)
     {
         var count = Math.Clamp(options.Value.Chains, 1, 64);
         var publish = events?.Value is { Enabled: true, PublishAuditRecords: true };
-        _chains = Enumerable.Range(0, count).Select(_ => new AuditChainWriter(store, signer, time, options.Value, publish, logger)).ToArray();
+        _metrics = metrics;
+        _chains = Enumerable.Range(0, count).Select(_ => new AuditChainWriter(store, signer, time, options.Value, publish, logger, metrics)).ToArray();
     }
 
     /// <summary>This process's chains; a restart starts new ones, and verification walks them all.</summary>
     public IReadOnlyList<string> ChainIds => _chains.Select(c => c.ChainId).ToArray();
 
     /// <summary>Completes when the record is stored; fails with AuditUnavailable when it could not be.</summary>
-    public Task AppendAsync(AuditEntry entry) =>
-        _chains[(int)((uint)Interlocked.Increment(ref _next) % (uint)_chains.Length)].AppendAsync(entry);
+    public Task AppendAsync(AuditEntry entry)
+    {
+        _metrics?.AuditRecordsProduced();
+        return _chains[(int)((uint)Interlocked.Increment(ref _next) % (uint)_chains.Length)].AppendAsync(entry);
+    }
 
     /// <summary>Writes what is queued and a final signed checkpoint of every chain.</summary>
     public async ValueTask DisposeAsync()
@@ -79,6 +85,7 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private readonly int _maxBatch;
     private readonly bool _publish;
     private readonly ILogger _logger;
+    private readonly KmsMetrics? _metrics;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
     private long _sequence;
@@ -87,8 +94,10 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private long _checkpointedSequence;
     private int _disposed;
 
-    public AuditChainWriter(IAuditStore store, AuditSigner signer, TimeProvider time, AuditOptions options, bool publish, ILogger logger)
+    public AuditChainWriter(IAuditStore store, AuditSigner signer, TimeProvider time, AuditOptions options, bool publish, ILogger logger,
+        KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _store = store;
         _signer = signer;
         _time = time;
@@ -188,6 +197,7 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
         }
 
         await _store.AppendAsync(records, checkpoint, _publish, CancellationToken.None);
+        _metrics?.AuditRecordsStored(records.Count);
         // Only a stored batch moves the head: a failed one is retried with the same numbers by the next batch.
         _sequence = sequence;
         _head = head;

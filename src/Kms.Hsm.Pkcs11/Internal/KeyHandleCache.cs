@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Net.Pkcs11Interop.HighLevelAPI;
 
@@ -19,14 +20,16 @@ internal sealed class KeyHandleCache : IDisposable
     private readonly long _ttlTimestampUnits;
     private readonly int _capacity;
     private readonly ILogger _logger;
+    private readonly KmsMetrics? _metrics;
     private readonly Lock _trimGate = new();
     private readonly ITimer _sweeper;
     // Bumped by every eviction so a load that raced with one does not put back what was just evicted.
     private long _evictions;
 
     public KeyHandleCache(Func<HsmKeyRef, IObjectHandle> unwrap, Action<IObjectHandle> destroy, TimeProvider time, TimeSpan ttl,
-        int capacity, ILogger logger)
+        int capacity, ILogger logger, KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _unwrap = unwrap;
         _destroy = destroy;
         _time = time;
@@ -46,6 +49,7 @@ internal sealed class KeyHandleCache : IDisposable
     public KeyLease Lease(HsmKeyRef key)
     {
         var id = (key.KeyId, key.Version);
+        var missed = false;
         while (true)
         {
             if (_entries.TryGetValue(id, out var cached))
@@ -54,6 +58,11 @@ internal sealed class KeyHandleCache : IDisposable
                 {
                     if (cached.TryAddReference())
                     {
+                        if (!missed)
+                        {
+                            _metrics?.HsmKeyCacheLookup(hit: true);
+                        }
+
                         return new KeyLease(cached);
                     }
                 }
@@ -61,6 +70,13 @@ internal sealed class KeyHandleCache : IDisposable
                 {
                     Remove(id, cached);
                 }
+            }
+
+            // One look-up counts once, however often an eviction race sends it round again.
+            if (!missed)
+            {
+                missed = true;
+                _metrics?.HsmKeyCacheLookup(hit: false);
             }
 
             var loading = _loading.GetOrAdd(id,

@@ -29,6 +29,12 @@ internal sealed class SessionPool : IDisposable
         _logger = logger;
     }
 
+    /// <summary>The pool's bound.</summary>
+    public int Size => _size;
+
+    /// <summary>Sessions rented by operations now.</summary>
+    public int InUse => _size - _slots.CurrentCount;
+
     public PooledSession Rent()
     {
         if (!_slots.Wait(_waitTimeout))

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -26,14 +27,14 @@ internal sealed class TokenConnection : IDisposable
     private int _retired;
     private bool _disposed;
 
-    private TokenConnection(ISlot slot, ISession owner, Pkcs11HsmOptions options, ILogger logger, TimeProvider time)
+    private TokenConnection(ISlot slot, ISession owner, Pkcs11HsmOptions options, ILogger logger, TimeProvider time, KmsMetrics? metrics)
     {
         Slot = slot;
         _owner = owner;
         _options = options;
         _logger = logger;
         Pool = new SessionPool(slot, options.MaxSessions, options.SessionWaitTimeout, logger);
-        Cache = new KeyHandleCache(Unwrap, DestroyKeyObject, time, options.HandleCacheTtl, options.HandleCacheSize, logger);
+        Cache = new KeyHandleCache(Unwrap, DestroyKeyObject, time, options.HandleCacheTtl, options.HandleCacheSize, logger, metrics);
     }
 
     public ISlot Slot { get; }
@@ -45,7 +46,7 @@ internal sealed class TokenConnection : IDisposable
     public bool IsRetired => Volatile.Read(ref _retired) != 0;
 
     /// <summary>Finds the token by label, opens the owner session and logs in.</summary>
-    public static TokenConnection Open(Pkcs11HsmOptions options, ILogger logger, TimeProvider time)
+    public static TokenConnection Open(Pkcs11HsmOptions options, ILogger logger, TimeProvider time, KmsMetrics? metrics = null)
     {
         var library = Pkcs11Runtime.GetLibrary(options.LibraryPath);
         var slot = FindSlot(library, options.TokenLabel);
@@ -59,7 +60,7 @@ internal sealed class TokenConnection : IDisposable
         try
         {
             Login(owner, options.UserPin);
-            var connection = new TokenConnection(slot, owner, options, logger, time);
+            var connection = new TokenConnection(slot, owner, options, logger, time, metrics);
             Log.Connected(logger, options.TokenLabel, slot.SlotId, options.MaxSessions);
             return connection;
         }

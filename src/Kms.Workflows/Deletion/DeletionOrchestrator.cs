@@ -13,7 +13,10 @@ namespace Kms.Workflows.Deletion;
 /// </summary>
 public sealed class DeletionOrchestrator : TaskOrchestrator<DeletionInput, DeletionOutput>
 {
-    public override async Task<DeletionOutput> RunAsync(TaskOrchestrationContext context, DeletionInput input)
+    public override Task<DeletionOutput> RunAsync(TaskOrchestrationContext context, DeletionInput input) =>
+        OperationEnd.TrackAsync(context, OperationTypes.Deletion, () => RunCoreAsync(context, input));
+
+    private static async Task<DeletionOutput> RunCoreAsync(TaskOrchestrationContext context, DeletionInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);

@@ -10,20 +10,21 @@ internal static class DurableClientExtensions
 
     /// <summary>
     /// Schedules <paramref name="orchestrator"/> as <paramref name="instanceId"/> unless an instance with that id ever existed;
-    /// a start lost to a concurrent one is not an error (that one stands), any other failure is rethrown.
+    /// a start lost to a concurrent one is not an error (that one stands), any other failure is rethrown. True when this call started it.
     /// </summary>
-    public static async Task ScheduleOnceAsync(this DurableTaskClient client, string orchestrator, object input, string instanceId,
+    public static async Task<bool> ScheduleOnceAsync(this DurableTaskClient client, string orchestrator, object input, string instanceId,
         CancellationToken cancellationToken = default)
     {
         if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is not null)
         {
-            return;
+            return false;
         }
 
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input,
                 new StartOrchestrationOptions { InstanceId = instanceId }.WithDedupeStatuses(Ever), cancellationToken);
+            return true;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -31,6 +32,8 @@ internal static class DurableClientExtensions
             {
                 throw;
             }
+
+            return false;
         }
     }
 }

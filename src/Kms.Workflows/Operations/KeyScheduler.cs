@@ -1,5 +1,6 @@
 using Kms.Core;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -29,9 +30,11 @@ public sealed partial class KeyScheduler
     private readonly OperationsService _operations;
     private readonly TimeProvider _time;
     private readonly ILogger<KeyScheduler> _logger;
+    private readonly KmsMetrics? _metrics;
 
-    public KeyScheduler(IKeyStore keys, OperationsService operations, TimeProvider time, ILogger<KeyScheduler> logger)
+    public KeyScheduler(IKeyStore keys, OperationsService operations, TimeProvider time, ILogger<KeyScheduler> logger, KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _keys = keys;
         _operations = operations;
         _time = time;
@@ -79,6 +82,7 @@ public sealed partial class KeyScheduler
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(RotationOrchestrator), new RotationInput(key.KeyId, Principal, null),
                 new StartOrchestrationOptions { InstanceId = id }.WithDedupeStatuses(Ever), cancellationToken);
             LogStarted(key.KeyId, id);
+            _metrics?.OperationStarted(OperationTypes.Rotation);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException)

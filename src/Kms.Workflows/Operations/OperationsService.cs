@@ -3,6 +3,7 @@ using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
 using Kms.Core.Services;
+using Kms.Core.Telemetry;
 using Kms.Workflows.Approvals;
 using Kms.Workflows.Deletion;
 using Kms.Workflows.Revocation;
@@ -70,10 +71,12 @@ public sealed class OperationsService
     private readonly KeyRevocationSteps _revocation;
     private readonly TimeProvider _time;
     private readonly KmsOptions _options;
+    private readonly KmsMetrics? _metrics;
 
     public OperationsService(IKeyStore keys, IAccessGuard access, IRewrapSources sources, Rewrapper rewrapper, KeyRevocationSteps revocation,
-        TimeProvider time, IOptions<KmsOptions> options)
+        TimeProvider time, IOptions<KmsOptions> options, KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _keys = keys;
         _access = access;
         _sources = sources;
@@ -158,8 +161,12 @@ public sealed class OperationsService
         var revoked = await _revocation.RevokeAsync(key.KeyId, numbers, reason!, id, actor, cancellationToken);
         var input = new RevocationInput(key.KeyId, numbers, reason!, [.. sources], actor.Principal, actor.RequestId, requestedAt.UtcDateTime, revoked,
             _options.RequiredApprovals, _options.ApprovalLifetime);
+        // Time to revoke (SLI M10) ends here: the versions are refused from this point on. Measured in this request, not in
+        // the orchestration (whose replays would count it again); its activity only revokes again, idempotently.
+        _metrics?.RevocationCompleted(revoked.RevokedAt - requestedAt);
         await CallAsync(() => client.ScheduleNewOrchestrationInstanceAsync(nameof(RevocationOrchestrator), input,
             new StartOrchestrationOptions { InstanceId = id }, cancellationToken));
+        _metrics?.OperationStarted(OperationTypes.Revocation);
         var now = _time.GetUtcNow();
         return new OperationView(id, OperationTypes.Revocation, key.KeyId, "PENDING", RevocationSteps.Announce, [RevocationSteps.Revoked], null, null, now,
             now, TimeToRevoke: new TimeToRevoke((revoked.RevokedAt - requestedAt).TotalMilliseconds, null));
@@ -205,7 +212,11 @@ public sealed class OperationsService
         var input = new DeletionInput(key.KeyId, date, key.DeletionRequestedBy ?? "unknown", null, _options.RequiredApprovals, _options.ApprovalLifetime);
         return await CallAsync(async () =>
         {
-            await client.ScheduleOnceAsync(nameof(DeletionOrchestrator), input, id, cancellationToken);
+            if (await client.ScheduleOnceAsync(nameof(DeletionOrchestrator), input, id, cancellationToken))
+            {
+                _metrics?.OperationStarted(OperationTypes.Deletion);
+            }
+
             return id;
         });
     }
@@ -223,6 +234,8 @@ public sealed class OperationsService
             await foreach (var instance in waiting.WithCancellation(cancellationToken))
             {
                 await client.TerminateInstanceAsync(instance.InstanceId, $"deletion canceled by {_access.Principal}", cancellationToken);
+                // A terminated orchestration runs no more code: the request that ends it counts it.
+                _metrics?.OperationCompleted(OperationTypes.Deletion, OperationEnded.Cancelled);
             }
 
             return true;
@@ -328,7 +341,15 @@ public sealed class OperationsService
             ? throw KmsErrors.OperationConflict($"A scheduled deletion is stopped by cancelling it: POST /api/keys/{key}/cancel-deletion.")
             : ControlAsync(client, operationId!,
             [OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Suspended], "canceled only before it ends",
-            (c, id) => c.TerminateInstanceAsync(id, $"canceled by {_access.Principal}", cancellationToken), cancellationToken);
+            async (c, id) =>
+            {
+                await c.TerminateInstanceAsync(id, $"canceled by {_access.Principal}", cancellationToken);
+                // A terminated orchestration runs no more code: the request that ends it counts it.
+                if (Parse(id) is { } parsed)
+                {
+                    _metrics?.OperationCompleted(parsed.Type, OperationEnded.Cancelled);
+                }
+            }, cancellationToken);
 
     /// <summary>Schedules the orchestration unless one of the same type for the key is still in progress.</summary>
     private async Task<string> StartAsync(DurableTaskClient client, string type, string keyId, string orchestrator, object input,
@@ -349,8 +370,10 @@ public sealed class OperationsService
                 throw KmsErrors.OperationConflict($"Operation '{other.InstanceId}' of key '{keyId}' is still in progress.");
             }
 
-            return await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions { InstanceId = id },
+            var started = await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions { InstanceId = id },
                 cancellationToken);
+            _metrics?.OperationStarted(type);
+            return started;
         });
     }
 

@@ -17,7 +17,10 @@ namespace Kms.Workflows.Revocation;
 /// </summary>
 public sealed class RevocationOrchestrator : TaskOrchestrator<RevocationInput, RevocationOutput>
 {
-    public override async Task<RevocationOutput> RunAsync(TaskOrchestrationContext context, RevocationInput input)
+    public override Task<RevocationOutput> RunAsync(TaskOrchestrationContext context, RevocationInput input) =>
+        OperationEnd.TrackAsync(context, OperationTypes.Revocation, () => RunCoreAsync(context, input));
+
+    private static async Task<RevocationOutput> RunCoreAsync(TaskOrchestrationContext context, RevocationInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);

@@ -1,3 +1,4 @@
+using Kms.Core.Telemetry;
 using Kms.Workflows.Operations;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -31,15 +32,19 @@ public sealed record CampaignState(string State, string? Error)
 // starts the campaign through these activities; a revocation then polls it with durable timers.
 
 /// <summary>Starts the campaign unless it exists (a re-run finds it).</summary>
-public sealed class StartRewrapCampaignActivity(DurableTaskClient client) : TaskActivity<CampaignStart, string>
+public sealed class StartRewrapCampaignActivity(DurableTaskClient client, KmsMetrics metrics) : TaskActivity<CampaignStart, string>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, CampaignStart input) => Execute(client, input);
+    public override Task<string> RunAsync(TaskActivityContext context, CampaignStart input) => Execute(client, input, metrics);
 
-    public static async Task<string> Execute(DurableTaskClient client, CampaignStart input)
+    public static async Task<string> Execute(DurableTaskClient client, CampaignStart input, KmsMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(input);
-        await client.ScheduleOnceAsync(nameof(RewrapOrchestrator), new RewrapRun(input.Input), input.CampaignId);
+        // Counted here, in the activity, and only by the call that scheduled it: a re-run finds it and counts nothing.
+        if (await client.ScheduleOnceAsync(nameof(RewrapOrchestrator), new RewrapRun(input.Input), input.CampaignId))
+        {
+            metrics?.OperationStarted(OperationTypes.Rewrap);
+        }
 
         return input.CampaignId;
     }

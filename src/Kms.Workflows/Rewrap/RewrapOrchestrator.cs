@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kms.Workflows.Operations;
 using Kms.Workflows.Rotation;
 using Microsoft.DurableTask;
@@ -17,7 +18,14 @@ public sealed class RewrapOrchestrator : TaskOrchestrator<RewrapRun, RewrapProgr
 
     public const string Counting = "count", Rewrapping = "rewrap", Verifying = "verify", Disabling = "disable-old-versions", Done = "done";
 
-    public override async Task<RewrapProgress> RunAsync(TaskOrchestrationContext context, RewrapRun run)
+    public override Task<RewrapProgress> RunAsync(TaskOrchestrationContext context, RewrapRun run)
+    {
+        var continued = new StrongBox<bool>();
+        return OperationEnd.TrackAsync(context, OperationTypes.Rewrap, () => RunCoreAsync(context, run, continued), continuedAsNew: _ => continued.Value);
+    }
+
+    /// <param name="continued">Set when this run hands over to its next generation (ContinueAsNew) instead of ending.</param>
+    private static async Task<RewrapProgress> RunCoreAsync(TaskOrchestrationContext context, RewrapRun run, StrongBox<bool> continued)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(run);
@@ -80,6 +88,7 @@ public sealed class RewrapOrchestrator : TaskOrchestrator<RewrapRun, RewrapProgr
             Report(context, state, checkpoints, null);
         }
 
+        continued.Value = true;
         context.ContinueAsNew(new RewrapRun(input, state, checkpoints));
         return Progress(context, state);
     }

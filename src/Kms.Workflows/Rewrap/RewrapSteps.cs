@@ -1,5 +1,6 @@
 using Kms.Core.Ports;
 using Kms.Core.Services;
+using Kms.Core.Telemetry;
 
 namespace Kms.Workflows.Rewrap;
 
@@ -13,9 +14,11 @@ public sealed class RewrapSteps
     private const int WriteAttempts = 3;
     private readonly IRewrapSources _sources;
     private readonly Rewrapper _rewrapper;
+    private readonly KmsMetrics? _metrics;
 
-    public RewrapSteps(IRewrapSources sources, Rewrapper rewrapper)
+    public RewrapSteps(IRewrapSources sources, Rewrapper rewrapper, KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _sources = sources;
         _rewrapper = rewrapper;
     }
@@ -74,6 +77,8 @@ public sealed class RewrapSteps
             }
         }
 
+        // Counted by the activity that did the work; an item left by lost write races counts as failed (the page reports it as a conflict).
+        _metrics?.RewrapItems(done, skipped, failed + conflicts);
         return new RewrapPageResult(done, skipped, failed, conflicts, page.Continuation);
     }
 

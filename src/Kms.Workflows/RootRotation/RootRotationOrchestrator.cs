@@ -18,7 +18,11 @@ public sealed class RootRotationOrchestrator : TaskOrchestrator<RootRotationRun,
     public const string CreateRoot = "create-root", Rewrapping = "rewrap", Switching = "switch", Waiting = "grace-period", Verifying = "final-sweep",
         Retiring = "retire-old-root", Done = "done";
 
-    public override async Task<RootRotationOutput?> RunAsync(TaskOrchestrationContext context, RootRotationRun run)
+    // A run that handed over to its next generation (ContinueAsNew) returns null: the operation has not ended.
+    public override Task<RootRotationOutput?> RunAsync(TaskOrchestrationContext context, RootRotationRun run) =>
+        OperationEnd.TrackAsync(context, OperationTypes.RootRotation, () => RunCoreAsync(context, run), continuedAsNew: output => output is null);
+
+    private static async Task<RootRotationOutput?> RunCoreAsync(TaskOrchestrationContext context, RootRotationRun run)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(run);

@@ -2,6 +2,7 @@ using Kms.Core;
 using Kms.Core.Authorization;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
+using Kms.Core.Telemetry;
 using Kms.Workflows.Operations;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -19,9 +20,11 @@ public sealed class RootRotationService
     private readonly IAccessGuard _access;
     private readonly TimeProvider _time;
     private readonly KmsOptions _options;
+    private readonly KmsMetrics? _metrics;
 
-    public RootRotationService(IAccessGuard access, TimeProvider time, IOptions<KmsOptions> options)
+    public RootRotationService(IAccessGuard access, TimeProvider time, IOptions<KmsOptions> options, KmsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _access = access;
         _time = time;
         _options = options.Value;
@@ -50,6 +53,7 @@ public sealed class RootRotationService
 
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(RootRotationOrchestrator), input, new StartOrchestrationOptions { InstanceId = id },
                 cancellationToken);
+            _metrics?.OperationStarted(OperationTypes.RootRotation);
         }
         catch (Exception e) when (e is not KmsException and not OperationCanceledException)
         {

@@ -16,7 +16,10 @@ public sealed class RotationOrchestrator : TaskOrchestrator<RotationInput, Rotat
     /// <summary>Steps retried on transient failures (storage or HSM briefly unavailable) before the rotation gives up.</summary>
     internal static readonly TaskOptions StepRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(4, TimeSpan.FromSeconds(2), 2, TimeSpan.FromSeconds(30)));
 
-    public override async Task<RotationOutput> RunAsync(TaskOrchestrationContext context, RotationInput input)
+    public override Task<RotationOutput> RunAsync(TaskOrchestrationContext context, RotationInput input) =>
+        OperationEnd.TrackAsync(context, OperationTypes.Rotation, () => RunCoreAsync(context, input));
+
+    private static async Task<RotationOutput> RunCoreAsync(TaskOrchestrationContext context, RotationInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
