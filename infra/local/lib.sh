@@ -511,12 +511,21 @@ kms_promtool_checks() {
             printf '%s\n' "${outputs[i]}" >&2
         fi
     done
-    mkdir -p "$results"
-    # name NUL outcome NUL output NUL ...: node writes the XML (escaping is easier there than in bash).
     for ((i = 0; i < ${#names[@]}; i++)); do
         printf '%s\0%s\0%s\0' "${names[i]}" "${outcomes[i]}" "${outputs[i]}"
-    done | node -e '
+    done | kms_write_trx "$results/promtool.trx" promtool
+    ((failed == 0))
+}
+
+# Writes a .trx file that kms_trx_summary counts like a `dotnet test` result, for checks that are not .NET tests
+# (promtool, bicep). Reads NUL-separated triples "name, outcome (Passed|Failed), output" from stdin; node writes the
+# XML because escaping is easier there than in bash.
+kms_write_trx() {
+    local file="$1" run="$2"
+    mkdir -p "$(dirname "$file")"
+    node -e '
         const fs = require("fs");
+        const [file, run] = process.argv.slice(1);
         const parts = fs.readFileSync(0, "utf8").split("\0");
         const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
         const results = [], definitions = [];
@@ -526,20 +535,19 @@ kms_promtool_checks() {
             const id = `00000000-0000-0000-0000-${String(i / 3).padStart(12, "0")}`;
             outcome === "Passed" ? passed++ : failed++;
             results.push(`    <UnitTestResult testId="${id}" testName="${esc(name)}" outcome="${outcome}"><Output><StdOut>${esc(output)}</StdOut></Output></UnitTestResult>`);
-            definitions.push(`    <UnitTest id="${id}" name="${esc(name)}" storage="promtool"><TestMethod codeBase="promtool" className="promtool" name="${esc(name)}" /></UnitTest>`);
+            definitions.push(`    <UnitTest id="${id}" name="${esc(name)}" storage="${esc(run)}"><TestMethod codeBase="${esc(run)}" className="${esc(run)}" name="${esc(name)}" /></UnitTest>`);
         }
         const total = passed + failed;
-        fs.writeFileSync(process.argv[1], [
+        fs.writeFileSync(file, [
             `<?xml version="1.0" encoding="utf-8"?>`,
-            `<TestRun name="promtool" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">`,
+            `<TestRun name="${esc(run)}" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">`,
             `  <Results>`, ...results, `  </Results>`,
             `  <TestDefinitions>`, ...definitions, `  </TestDefinitions>`,
             `  <ResultSummary outcome="${failed ? "Failed" : "Completed"}">`,
             `    <Counters total="${total}" executed="${total}" passed="${passed}" failed="${failed}" error="0" timeout="0" aborted="0" />`,
             `  </ResultSummary>`,
             `</TestRun>`, ""].join("\n"));
-    ' "$results/promtool.trx" || kms_die "could not write $results/promtool.trx"
-    ((failed == 0))
+    ' "$file" "$run" || kms_die "could not write $file"
 }
 
 # --- test results -----------------------------------------------------------------------------------
@@ -624,8 +632,7 @@ kms_ensure_bicep() {
 # errors; a warning fails too, so no new finding slips in). Returns 1 when a step failed.
 kms_bicep_check() {
     local results="$1" out_dir name output rc failed=0
-    local -a names=() outcomes=()
-    mkdir -p "$results"
+    local -a names=() outcomes=() outputs=()
     out_dir="$(mktemp -d "${TMPDIR:-/tmp}/kms-bicep.XXXXXX")"
     local -a steps=(
         "bicep build main.bicep|build $KMS_REPO_ROOT/bicep/main.bicep --outdir $out_dir"
@@ -639,6 +646,7 @@ kms_bicep_check() {
         names+=("$name")
         if ((!have_cli)); then
             outcomes+=(Failed)
+            outputs+=("Bicep CLI not available (see the warning above)")
             failed=1
             continue
         fi
@@ -647,6 +655,7 @@ kms_bicep_check() {
         # shellcheck disable=SC2086 # the step's arguments are split on purpose (paths without spaces)
         output="$(timeout 5m "$KMS_BICEP_BIN" ${step#*|} 2>&1)" || rc=$?
         [[ -z "$output" ]] || printf '%s\n' "$output" >&2
+        outputs+=("$output")
         if ((rc != 0)) || grep -Eq ' : (Warning|Error) ' <<<"$output"; then
             kms_warn "$name failed"
             outcomes+=(Failed)
@@ -657,23 +666,9 @@ kms_bicep_check() {
     done
     rm -rf "$out_dir"
 
-    local passed=0 i results_xml="" definitions=""
+    local i
     for i in "${!names[@]}"; do
-        [[ "${outcomes[i]}" == Passed ]] && passed=$((passed + 1))
-        results_xml+="    <UnitTestResult testName=\"${names[i]}\" outcome=\"${outcomes[i]}\" />"$'\n'
-        definitions+="    <UnitTest name=\"${names[i]}\" storage=\"bicep\"><TestMethod codeBase=\"Bicep\" className=\"bicep\" name=\"${names[i]}\" /></UnitTest>"$'\n'
-    done
-    cat >"$results/bicep.trx" <<TRX
-<?xml version="1.0" encoding="UTF-8"?>
-<TestRun name="bicep" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
-  <Results>
-${results_xml}  </Results>
-  <TestDefinitions>
-${definitions}  </TestDefinitions>
-  <ResultSummary outcome="Completed">
-    <Counters total="${#names[@]}" executed="${#names[@]}" passed="$passed" failed="$((${#names[@]} - passed))" error="0" timeout="0" aborted="0" />
-  </ResultSummary>
-</TestRun>
-TRX
+        printf '%s\0%s\0%s\0' "${names[i]}" "${outcomes[i]}" "${outputs[i]:-}"
+    done | kms_write_trx "$results/bicep.trx" bicep
     return "$failed"
 }
