@@ -20,6 +20,8 @@ using Microsoft.Extensions.Options;
 //   Kms.Bench rewrap <baseUrl> <items>         a rewrap job over a table of <items> ciphertexts, start to COMPLETED
 //   Kms.Bench revoke <baseUrl> <hookPort> <n>  time to revoke: n revocations, each from the request to Kms.KeyVersionRevoked
 //                                              arriving at a webhook on <hookPort> (subscribed by bench/run.sh)
+//   Kms.Bench soak <baseUrl> <minutes> <rate> <hostPid>  mixed encrypt/decrypt at <rate> ops/s (0: half the measured peak),
+//                                              per minute ops, errors, p50/p99 and the host's RSS, then a flatness verdict
 // HSM and storage settings come from the environment (Kms__Hsm__*, Kms__Storage__*), as for the hosts.
 var mode = args.ElementAtOrDefault(0);
 return mode switch
@@ -30,12 +32,14 @@ return mode switch
     "rewrap" => await RewrapBench(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
     "revoke" => await RevocationBench.RunAsync(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)),
+    "soak" => await SoakBench.RunAsync(new Uri(args[1]), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | k8s <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items> | revoke <baseUrl> <hookPort> <n>");
+    Console.Error.WriteLine("usage: Kms.Bench http <baseUrl> <seconds> | k8s <baseUrl> <seconds> | hsm <seconds> | rewrap <baseUrl> <items> | revoke <baseUrl> <hookPort> <n> | soak <baseUrl> <minutes> <rate> <hostPid>");
     return 2;
 }
 

@@ -78,7 +78,22 @@ internal sealed class TableAuditStore : IAuditStore
 
             try
             {
-                await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TableTransactionFailedException e) when (e.Status == 409)
+                {
+                    // The SDK retried a transaction whose first attempt had committed (a timeout under load): the rows are
+                    // ours, so the batch is stored. Failing here would replay the same numbers forever and stop all audit.
+                    if (!await AlreadyStoredAsync(records, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw;
+                    }
+
+                    return true;
+                }
+
                 if (published)
                 {
                     _signal?.Notify(new OutboxPartition(OutboxPartition.AuditStream, chain));
@@ -93,6 +108,20 @@ internal sealed class TableAuditStore : IAuditStore
 
             return true;
         }, cancellationToken);
+
+    /// <summary>True when the batch's last record is stored with the same hash (transactions are atomic: then all of it is).</summary>
+    private async Task<bool> AlreadyStoredAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0)
+        {
+            return false;
+        }
+
+        var last = records[^1];
+        var stored = await _table.GetEntityIfExistsAsync<TableEntity>(last.ChainId, "r" + Seq(last.Sequence), ["Hash"], cancellationToken)
+            .ConfigureAwait(false);
+        return stored.HasValue && stored.Value!.GetString("Hash") == last.Hash;
+    }
 
     public Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(ListChainsAsync), async () =>

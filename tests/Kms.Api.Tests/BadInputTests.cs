@@ -256,6 +256,18 @@ public sealed class BadInputTests(KmsHostFixture host)
         await host.PostOkAsync($"/api/keys/{keyId}/encrypt", new { plaintext = "eA==" });
     }
 
+    [Fact]
+    public async Task PutPolicy_LoneSurrogateEscape_InvalidPolicyNot500()
+    {
+        var keyId = await host.CreateKeyAsync("AES_256");
+        const string policy = "{\"version\":\"2026-11-30\",\"statements\":[{\"effect\":\"Allow\",\"principals\":[\"\\ud800\"],\"actions\":[\"kms:Encrypt\"]}]}";
+        using var content = new StringContent(policy, Encoding.UTF8, "application/json");
+
+        using var response = await host.Client.PutAsync($"/api/keys/{keyId}/policy", content);
+
+        await Problems.AssertProblemAsync(response, 400, "InvalidPolicy");
+    }
+
     private async Task<HttpResponseMessage> PostRawAsync(string path, string body)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");

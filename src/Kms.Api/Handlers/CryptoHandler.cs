@@ -174,9 +174,20 @@ public sealed class CryptoHandler
         return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
     }
 
-    private Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, string? plaintext, EncryptionContext context,
-        CancellationToken cancellationToken) =>
-        _crypto.EncryptAsync(keyIdOrAlias, Base64Field.Required(plaintext, "plaintext"), context, cancellationToken);
+    private async Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, string? plaintext, EncryptionContext context,
+        CancellationToken cancellationToken)
+    {
+        var bytes = Base64Field.Required(plaintext, "plaintext");
+        try
+        {
+            return await _crypto.EncryptAsync(keyIdOrAlias, bytes, context, cancellationToken);
+        }
+        finally
+        {
+            // The decoded plaintext is ours alone; the base64 text it came from is the request's and beyond reach.
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
 
     private Task<DecryptResult> DecryptOneAsync(string? ciphertext, EncryptionContext context, CancellationToken cancellationToken) =>
         _crypto.DecryptAsync(Base64Field.Required(ciphertext, "ciphertext"), context, cancellationToken);

@@ -38,26 +38,44 @@ public static partial class KeyPolicyDocument
             var where = e.LineNumber is { } line ? $" (line {line + 1}, position {(e.BytePositionInLine ?? 0) + 1})" : "";
             throw KmsErrors.InvalidPolicy($"The policy is not valid JSON{where}.");
         }
+        catch (ArgumentException)
+        {
+            // A lone surrogate in the text has no UTF-8 form, so the reader cannot even start.
+            throw KmsErrors.InvalidPolicy("The policy is not valid Unicode text (a lone surrogate).");
+        }
 
         using (document)
         {
-            var root = Object(document.RootElement, "$", "version", "statements");
-            var version = String(Required(root, "version", "$"), "version");
-            if (version != KeyPolicy.CurrentVersion)
+            try
             {
-                throw Invalid("version", $"must be \"{KeyPolicy.CurrentVersion}\"");
+                return Parse(document);
             }
-
-            var statements = Array(Required(root, "statements", "$"), "statements", 1, MaxStatements);
-            var parsed = statements.Select((s, i) => Statement(s, $"statements[{i}]")).ToArray();
-            var duplicate = parsed.Where(s => s.Sid is not null).GroupBy(s => s.Sid, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null)
+            catch (InvalidOperationException)
             {
-                throw Invalid("statements", $"sid '{duplicate.Key}' is used more than once");
+                // JsonDocument accepts a "\ud800" escape (a lone surrogate) but cannot turn it into a string: bad input, not a fault.
+                throw KmsErrors.InvalidPolicy("The policy has a string or field name that is not valid Unicode (a lone surrogate escape).");
             }
-
-            return new KeyPolicy(version, parsed);
         }
+    }
+
+    private static KeyPolicy Parse(JsonDocument document)
+    {
+        var root = Object(document.RootElement, "$", "version", "statements");
+        var version = String(Required(root, "version", "$"), "version");
+        if (version != KeyPolicy.CurrentVersion)
+        {
+            throw Invalid("version", $"must be \"{KeyPolicy.CurrentVersion}\"");
+        }
+
+        var statements = Array(Required(root, "statements", "$"), "statements", 1, MaxStatements);
+        var parsed = statements.Select((s, i) => Statement(s, $"statements[{i}]")).ToArray();
+        var duplicate = parsed.Where(s => s.Sid is not null).GroupBy(s => s.Sid, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw Invalid("statements", $"sid '{duplicate.Key}' is used more than once");
+        }
+
+        return new KeyPolicy(version, parsed);
     }
 
     /// <summary>The canonical form: indented camelCase JSON with empty members omitted.</summary>
