@@ -247,18 +247,15 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 
             return connection.WithReadWriteSession(session =>
             {
-                var factories = session.Factories;
-                using var search = KeyTemplates.CurrentRootPointerSearch(factories.ObjectAttributeFactory, _options.RootKeyLabel);
-                using var pointer = KeyTemplates.CurrentRootPointer(factories.ObjectAttributeFactory, _options.RootKeyLabel, label);
-                var existing = session.FindAllObjects(search.Attributes);
-                if (existing.Count == 0)
+                // Create the next generation first, then drop the older pointers: a crash in between leaves two, and
+                // readers take the newest (see RootPointer for why the value is never changed in place).
+                var existing = RootPointer.ReadAll(session, _options.RootKeyLabel);
+                var next = new RootPointer(label, existing.Count == 0 ? 1 : existing.Max(p => p.Pointer.Generation) + 1);
+                using var pointer = KeyTemplates.CurrentRootPointer(session.Factories.ObjectAttributeFactory, _options.RootKeyLabel, next);
+                session.CreateObject(pointer.Attributes);
+                foreach (var (handle, _) in existing)
                 {
-                    session.CreateObject(pointer.Attributes);
-                }
-                else
-                {
-                    using var value = new Template(factories.ObjectAttributeFactory).Add(CKA.CKA_VALUE, System.Text.Encoding.UTF8.GetBytes(label));
-                    session.SetAttributeValue(existing[0], value.Attributes);
+                    session.DestroyObject(handle);
                 }
 
                 Log.CurrentRootSet(_logger, label, _options.TokenLabel);

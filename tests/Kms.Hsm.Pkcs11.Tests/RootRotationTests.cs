@@ -81,6 +81,54 @@ public sealed class RootRotationTests : IDisposable
     }
 
     [Fact]
+    public void SetCurrentRootKey_SecondRotation_MovesThePointerAgainAndLeavesOne()
+    {
+        // A data object's value is read-only on SoftHSM2: the second switch once failed with CKR_ATTRIBUTE_READ_ONLY.
+        var second = RootKeyLabels.Next(_options.RootKeyLabel);
+        var third = RootKeyLabels.Next(second);
+        _hsm.EnsureRootKey(second);
+        _hsm.EnsureRootKey(third);
+
+        _hsm.SetCurrentRootKey(second);
+        _hsm.SetCurrentRootKey(third);
+
+        Assert.Equal(third, _hsm.GetCurrentRootKeyLabel());
+        Assert.Equal(third, _hsm.GenerateKey(KeySpec.Aes256).RootKeyLabel);
+        using var other = new Pkcs11Hsm(_options);
+        Assert.Equal(third, other.GetCurrentRootKeyLabel());
+        using var session = _fixture.OpenSession();
+        Assert.Single(RootPointer.ReadAll(session, _options.RootKeyLabel));
+    }
+
+    [Fact]
+    public void ReadCurrent_TwoPointersLeftByACrash_TheNewestGenerationWins()
+    {
+        var second = RootKeyLabels.Next(_options.RootKeyLabel);
+        _hsm.EnsureRootKey(second);
+        _hsm.SetCurrentRootKey(second);
+        using (var session = _fixture.OpenSession())
+        {
+            // What a crash between creating the next pointer and destroying the old one leaves: here an older one beside it.
+            using var stale = KeyTemplates.CurrentRootPointer(session.Factories.ObjectAttributeFactory, _options.RootKeyLabel,
+                new RootPointer(_options.RootKeyLabel, 0));
+            session.CreateObject(stale.Attributes);
+        }
+
+        using var other = new Pkcs11Hsm(_options);
+        Assert.Equal(second, other.GetCurrentRootKeyLabel());
+    }
+
+    [Theory]
+    [InlineData("kms-root-2", 0)]
+    [InlineData("kms-root-7", 12)]
+    public void RootPointer_EncodeDecode_RoundTrips(string label, long generation) =>
+        Assert.Equal(new RootPointer(label, generation), RootPointer.Decode(new RootPointer(label, generation).Encode()));
+
+    [Fact]
+    public void RootPointer_BareLabelWrittenBeforeGenerations_IsGenerationZero() =>
+        Assert.Equal(new RootPointer("kms-root-2", 0), RootPointer.Decode("kms-root-2"u8.ToArray()));
+
+    [Fact]
     public void DestroyRootKey_RetiredRoot_IsGoneCurrentIsRefusedAndCeremonyMakesNoNewOne()
     {
         var material = _hsm.GenerateKey(KeySpec.Aes256);

@@ -121,7 +121,7 @@ internal static class KeyTemplates
     /// The pointer to the current root: a private data object on the token, labelled <c>{base root label}.current</c>,
     /// whose value is the current root's label (UTF-8). Kept in the HSM so that every process using the token agrees.
     /// </summary>
-    public static Template CurrentRootPointer(IObjectAttributeFactory factory, string baseRootLabel, string currentLabel) =>
+    public static Template CurrentRootPointer(IObjectAttributeFactory factory, string baseRootLabel, RootPointer pointer) =>
         new Template(factory)
             .Add(CKA.CKA_CLASS, CKO.CKO_DATA)
             .Add(CKA.CKA_TOKEN, true)
@@ -129,7 +129,7 @@ internal static class KeyTemplates
             .Add(CKA.CKA_MODIFIABLE, true)
             .Add(CKA.CKA_LABEL, PointerLabel(baseRootLabel))
             .Add(CKA.CKA_APPLICATION, "kms")
-            .Add(CKA.CKA_VALUE, System.Text.Encoding.UTF8.GetBytes(currentLabel));
+            .Add(CKA.CKA_VALUE, pointer.Encode());
 
     public static Template CurrentRootPointerSearch(IObjectAttributeFactory factory, string baseRootLabel) =>
         new Template(factory)

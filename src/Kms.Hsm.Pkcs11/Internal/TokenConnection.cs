@@ -170,19 +170,9 @@ internal sealed class TokenConnection : IDisposable
         }
     }
 
-    /// <summary>The label the token's pointer object names, or null when there is none.</summary>
-    public static string? ReadCurrentRootLabel(ISession session, Pkcs11HsmOptions options)
-    {
-        using var search = KeyTemplates.CurrentRootPointerSearch(session.Factories.ObjectAttributeFactory, options.RootKeyLabel);
-        var found = session.FindAllObjects(search.Attributes);
-        if (found.Count == 0)
-        {
-            return null;
-        }
-
-        using var value = new AttributeValues(session, found[0], CKA.CKA_VALUE);
-        return value.Bytes(CKA.CKA_VALUE) is { Length: > 0 } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
-    }
+    /// <summary>The label the token's newest pointer object names, or null when there is none.</summary>
+    public static string? ReadCurrentRootLabel(ISession session, Pkcs11HsmOptions options) =>
+        RootPointer.ReadCurrent(session, options.RootKeyLabel)?.Label;
 
     /// <summary>Runs <paramref name="body"/> on a fresh read-write session (token objects can only be made or destroyed in one), then closes it.</summary>
     public T WithReadWriteSession<T>(Func<ISession, T> body)
