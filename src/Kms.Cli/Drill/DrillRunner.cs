@@ -405,11 +405,11 @@ internal sealed class DrillRunner
         await Step(DrillChecks.Cleanup, async () =>
         {
             var done = new List<string>();
-            if (_revocation is { } revocation && (await GetOperationAsync(revocation.OperationId)).State is "PENDING" or "RUNNING")
+            if (_revocation is not null && await GetOperationAsync(_revocation.OperationId) is { State: "PENDING" or "RUNNING" } running)
             {
                 // Left waiting, it would hold its approvals open for days; the versions stay revoked either way.
-                Ensure(await _kms.PostJsonAsync($"api/operations/{Uri.EscapeDataString(revocation.OperationId)}/cancel", "{}"));
-                done.Add($"revocation {revocation.OperationId} canceled while awaiting approvals");
+                Ensure(await _kms.PostJsonAsync($"api/operations/{Uri.EscapeDataString(running.OperationId)}/cancel", "{}"));
+                done.Add($"revocation {running.OperationId} canceled at step {running.Step ?? "-"}");
             }
 
             if (_report.KeyId is { } keyId)

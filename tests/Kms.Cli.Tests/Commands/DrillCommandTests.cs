@@ -96,7 +96,7 @@ public sealed class DrillCommandTests(DrillHostFixture fixture) : IClassFixture<
         Assert.Equal(DrillCheck.Skip, checks[DrillChecks.RevocationEventReceived].Result);
         Assert.Equal(DrillCheck.Skip, checks[DrillChecks.MaterialDestroyed].Result);
         Assert.Equal(DrillCheck.Pass, checks[DrillChecks.SamplesVerified].Result);
-        Assert.Contains("canceled while awaiting approvals", checks[DrillChecks.Cleanup].Detail, StringComparison.Ordinal);
+        Assert.Contains("canceled at step awaiting-approvals", checks[DrillChecks.Cleanup].Detail, StringComparison.Ordinal);
         var operation = await _cli.JsonAsync("operations", "show", run.Json().GetProperty("revocationOperationId").GetString()!);
         Assert.Equal("CANCELED", operation.GetProperty("state").GetString());
     }
