@@ -65,6 +65,7 @@ internal sealed class DrillRunner
             {
                 // Listen before the canary exists, so the topic's handshake and the canary's first events can get through.
                 _listener = DrillListener.Start(url, Time);
+                _report.Events = _report.Events with { ListenUrl = url.AbsoluteUri };
             }
 
             await RunChecksAsync(cancellationToken);
@@ -309,8 +310,8 @@ internal sealed class DrillRunner
 
         var campaign = await GetOperationAsync(id);
         // Both times by the KMS's clock: polling would add the drill's poll interval to the figure.
-        var completedAfter = campaign.State == "COMPLETED" && campaign.CompletedAt is { } at ? (at - _revocation.CreatedAt).TotalMilliseconds : (double?)null;
-        var duration = campaign.CompletedAt is { } end ? (end - campaign.CreatedAt).TotalMilliseconds : (double?)null;
+        var completedAfter = campaign.State == "COMPLETED" && campaign.CompletedAt is { } at ? Math.Round((at - _revocation.CreatedAt).TotalMilliseconds) : (double?)null;
+        var duration = campaign.CompletedAt is { } end ? Math.Round((end - campaign.CreatedAt).TotalMilliseconds) : (double?)null;
         var progress = campaign.Progress;
         _report.Rewrap = _report.Rewrap with
         {
