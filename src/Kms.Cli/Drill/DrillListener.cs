@@ -189,7 +189,10 @@ internal sealed class DrillListener : IAsyncDisposable
 
         string? keyId = null;
         int? version = null;
-        if (cloudEvent.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+        // The KMS publishes its data as binary (data_base64, JSON inside); other publishers put the JSON in data.
+        using var decoded = String(cloudEvent, "data_base64") is { } base64 ? JsonDocument.Parse(Convert.FromBase64String(base64)) : null;
+        var data = decoded?.RootElement ?? (cloudEvent.TryGetProperty("data", out var inline) ? inline : default);
+        if (data.ValueKind == JsonValueKind.Object)
         {
             keyId = String(data, "keyId");
             version = data.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
