@@ -17,8 +17,8 @@ public sealed class DrillHostFixture : IAsyncLifetime
     {
         SubscriberUrl = $"http://127.0.0.1:{EventGridKmsHost.FreePort()}/drill-events";
         var port = EventGridKmsHost.FreePort();
-        // As EventGridKmsHost, but the subscription takes only what a drill listens for, as docs/cli.md advises: with every
-        // audit record too, the backlog built while no drill listens can hold the canary's events back for minutes.
+        // As EventGridKmsHost, but the subscription takes only what a drill listens for, as docs/cli.md advises, so the
+        // audit records of every request do not queue up for the drill's URL between drills.
         Host = new KmsHostFixture(new Dictionary<string, string?>
         {
             ["Kms:Events:Enabled"] = "true",
