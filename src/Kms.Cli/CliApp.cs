@@ -9,7 +9,7 @@ internal static class CliApp
         "Commands that call the KMS take --endpoint URL (else $KMS_ENDPOINT, else http://127.0.0.1:7071), --token TOKEN (else $KMS_TOKEN, else a local dev token) and --json.";
 
     public const string ExitCodeHelp =
-        "exit codes: 0 ok, 1 failed, 2 usage, 3 denied, 4 not found, 5 conflict/state, 6 unavailable, 7 verification failed, 8 operation failed, 9 operation canceled, 10 still running; see docs/cli.md";
+        "exit codes: 0 ok, 1 failed, 2 usage, 3 denied, 4 not found, 5 conflict/state, 6 unavailable, 7 verification failed, 8 operation failed, 9 operation canceled, 10 still running, 11 drill check failed; see docs/cli.md";
 
     public static IReadOnlyList<CliCommand> Commands { get; } =
     [
@@ -24,6 +24,7 @@ internal static class CliApp
             PolicySimulateCommand.RunAsync),
         new("audit tail", AuditCommands.TailUsage, "read audit records (role kms.auditor)", AuditCommands.TailAsync),
         new("audit verify", AuditCommands.VerifyUsage, "verify the audit log's hash chains and checkpoints", AuditCommands.VerifyAsync),
+        new("drill", DrillCommand.Usage, "game-day emergency-rotation drill on a canary key of its own (exit 11 when a check fails)", DrillCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args, CliContext context)

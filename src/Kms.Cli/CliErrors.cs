@@ -33,6 +33,9 @@ internal static class ExitCodes
 
     /// <summary><c>operations watch --timeout</c>: the operation was still running when the time was up.</summary>
     public const int StillRunning = 10;
+
+    /// <summary><c>drill</c>: at least one check of the drill failed (the report lists which).</summary>
+    public const int DrillFailed = 11;
 }
 
 /// <summary>Raised for a malformed command line; the CLI prints the message and the command's usage and exits 2.</summary>

@@ -34,6 +34,9 @@ internal sealed class KmsConnection : IDisposable
     public static KmsConnection Create(CliArguments parsed, CliContext context, params string[] defaultRoles) =>
         new(ResolveEndpoint(parsed, context), ResolveToken(parsed, context, defaultRoles), context.Handler);
 
+    /// <summary>The same endpoint with another principal's token (e.g. an approver's).</summary>
+    public KmsConnection WithToken(string token, CliContext context) => new(Endpoint, token, context.Handler);
+
     public static Uri ResolveEndpoint(CliArguments parsed, CliContext context)
     {
         var text = parsed.Single("endpoint") ?? context.Env(EndpointVariable) ?? DefaultEndpoint;

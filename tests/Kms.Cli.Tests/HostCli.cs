@@ -25,6 +25,9 @@ internal sealed class HostCli : IDisposable
 
     public string Directory => _dir.FullName;
 
+    /// <summary>Variables every run sees besides KMS_ENDPOINT and KMS_TOKEN (e.g. KMS_DRILL_STORAGE).</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
+
     public string PathOf(string name) => Path.Combine(Directory, name);
 
     public async Task<CliRun> RunAsync(string[] args, byte[]? stdin = null, string? token = null, bool terminal = false, int terminalWidth = 0)
@@ -38,6 +41,11 @@ internal sealed class HostCli : IDisposable
             [KmsConnection.EndpointVariable] = _host.BaseAddress.ToString(),
             [KmsConnection.TokenVariable] = token ?? Token,
         };
+        foreach (var (name, value) in ExtraEnvironment)
+        {
+            environment[name] = value;
+        }
+
         var context = new CliContext(TextReader.Null, output, error, TimeProvider.System, Directory, name => environment.GetValueOrDefault(name), _handler)
         {
             StandardInput = standardInput,
