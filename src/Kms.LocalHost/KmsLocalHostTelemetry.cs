@@ -39,6 +39,11 @@ internal static class KmsLocalHostTelemetry
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         // The HSM gauges read the connector, which DI otherwise creates on the first request that needs it: create it once
         // the host has started (its options are validated by then), so a scrape shows them from the start. It connects lazily.
-        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetService<Pkcs11Hsm>());
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetService<Pkcs11Hsm>();
+            // Once the exporter listens: counters with known tag values exist (at zero) from the first scrape.
+            app.Services.GetRequiredService<KmsMetrics>().InitializeKnownSeries();
+        });
     }
 }

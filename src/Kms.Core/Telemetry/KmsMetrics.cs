@@ -17,6 +17,10 @@ public sealed class KmsMetrics : IDisposable
     // Revocation is measured from acceptance to refusal: milliseconds normally, the SLO is in seconds to minutes.
     private static readonly double[] RevocationBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+    private static readonly string[] OperationTypes = ["rotation", "rewrap", "revocation", "deletion", "root_rotation"];
+    private static readonly string[] OperationResults = ["completed", "failed", "cancelled"];
+    private static readonly string[] RewrapResults = ["rewrapped", "skipped", "failed"];
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
@@ -143,6 +147,35 @@ public sealed class KmsMetrics : IDisposable
                 counter.Add(count, new KeyValuePair<string, object?>(KmsTagNames.Result, result));
             }
         }
+    }
+
+    /// <summary>
+    /// Records zero on every counter series whose tag values are known in advance (operation types and results, rewrap
+    /// outcomes, event failures, published audit records), so each exists from the first scrape: an alert on
+    /// <c>increase(...)</c> or a ratio over a series that was never written would otherwise see no data, not zero.
+    /// Call once the metrics pipeline listens (host start); calling it again adds nothing.
+    /// </summary>
+    public void InitializeKnownSeries()
+    {
+        foreach (var type in OperationTypes)
+        {
+            _operationsStarted.Add(0, new KeyValuePair<string, object?>(KmsTagNames.Type, type));
+            foreach (var result in OperationResults)
+            {
+                _operationsCompleted.Add(0,
+                    new KeyValuePair<string, object?>(KmsTagNames.Type, type),
+                    new KeyValuePair<string, object?>(KmsTagNames.Result, result));
+            }
+        }
+
+        foreach (var result in RewrapResults)
+        {
+            _rewrapItems.Add(0, new KeyValuePair<string, object?>(KmsTagNames.Result, result));
+        }
+
+        _eventsFailures.Add(0);
+        _eventsPoisoned.Add(0);
+        _auditPublished.Add(0);
     }
 
     public void RevocationCompleted(TimeSpan elapsed) => _revocationDuration.Record(Math.Max(0, elapsed.TotalSeconds));

@@ -10,8 +10,24 @@ namespace Kms.LocalHost.Tests.Telemetry;
 /// The other half of Kms.Core.Tests' ObservabilityCatalogTests: after a representative workload on the real host
 /// (SoftHSM2, Azurite), GET /metrics exposes every server metric the Prometheus rules and Grafana dashboards read.
 /// </summary>
-public sealed partial class MetricsEndpointTests(KmsHostFixture host) : IClassFixture<KmsHostFixture>
+public sealed partial class MetricsEndpointTests(MetricsEndpointTests.EventsOnHost fixture) : IClassFixture<MetricsEndpointTests.EventsOnHost>
 {
+    private readonly KmsHostFixture host = fixture.Host;
+
+    /// <summary>
+    /// The host with events on (published to its own Event Grid stand-in), as a deployment runs it: the outbox gauges and
+    /// event counters exist only then. The subscription's endpoint listens nowhere; delivery is the stand-in's concern.
+    /// </summary>
+    public sealed class EventsOnHost : IAsyncLifetime
+    {
+        public KmsHostFixture Host { get; } =
+            EventGridKmsHost.Create(new Uri($"http://127.0.0.1:{EventGridKmsHost.FreePort()}/unused"), EventGridKmsHost.FreePort(), "metrics-test");
+
+        public Task InitializeAsync() => Host.InitializeAsync();
+
+        public Task DisposeAsync() => Host.DisposeAsync();
+    }
+
     [Fact]
     public async Task Metrics_AfterAWorkload_ExposeEveryServerMetricTheRulesAndDashboardsRead()
     {
@@ -25,7 +41,8 @@ public sealed partial class MetricsEndpointTests(KmsHostFixture host) : IClassFi
         var scrape = await ScrapeUntilAsync(text =>
             HasSample(text, "kms_requests_total", "(?=.*operation=\"Encrypt\")(?=.*result=\"success\")") &&
             HasSample(text, "kms_requests_total", "result=\"denied\"") &&
-            HasSample(text, "kms_audit_records_stored_total", ""));
+            HasSample(text, "kms_audit_records_stored_total", "") &&
+            HasSample(text, "kms_events_published_total", ""));
 
         // Assert: every family is exposed (a "# TYPE" line or samples), and the ones the workload drives have samples.
         var missing = wanted.Where(i => !IsExposed(scrape, i)).Select(i => i.Family).ToList();
