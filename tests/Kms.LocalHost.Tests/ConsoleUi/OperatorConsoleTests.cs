@@ -14,6 +14,7 @@ namespace Kms.LocalHost.Tests.ConsoleUi;
 /// The operator console at /console, on the real local host (SoftHSM2, Azurite), driven in the real headless Chromium
 /// that infra/local/test.sh installs (KMS_CHROMIUM). What is asserted is what an operator sees in the page.
 /// </summary>
+[Collection(Telemetry.TelemetryCollection.Name)]
 public sealed partial class OperatorConsoleTests(KmsHostFixture host, ITestOutputHelper output) : IClassFixture<KmsHostFixture>
 {
     private const string ConsolePrincipal = "console-operator";

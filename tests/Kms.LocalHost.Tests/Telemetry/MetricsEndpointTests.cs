@@ -10,6 +10,7 @@ namespace Kms.LocalHost.Tests.Telemetry;
 /// The other half of Kms.Core.Tests' ObservabilityCatalogTests: after a representative workload on the real host
 /// (SoftHSM2, Azurite), GET /metrics exposes every server metric the Prometheus rules and Grafana dashboards read.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed partial class MetricsEndpointTests(MetricsEndpointTests.EventsOnHost fixture) : IClassFixture<MetricsEndpointTests.EventsOnHost>
 {
     private readonly KmsHostFixture host = fixture.Host;

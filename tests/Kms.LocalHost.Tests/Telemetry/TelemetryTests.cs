@@ -195,7 +195,12 @@ public sealed partial class TelemetryTests : IClassFixture<KmsHostFixture>, IDis
     private static partial Regex LabelPair();
 }
 
-/// <summary>The span test listens to the process-wide "Kms" source: keep other hosts in this assembly from running meanwhile.</summary>
+/// <summary>
+/// For tests that read the process-wide "Kms" source or a host's /metrics: keep other hosts in this assembly from running
+/// meanwhile. Every host's meter is named "Kms", and an OpenTelemetry MeterProvider picks meters by name, so a host's
+/// exporter can adopt another live host's instruments in place of its own and lose them when that host stops (the console
+/// test once saw every kms_* family vanish from its /metrics). One host per process, as deployed, never meets this.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TelemetryCollection
 {
