@@ -17,29 +17,10 @@ public sealed class DrillHostFixture : IAsyncLifetime
     {
         SubscriberUrl = $"http://127.0.0.1:{EventGridKmsHost.FreePort()}/drill-events";
         var port = EventGridKmsHost.FreePort();
-        // As EventGridKmsHost, but the subscription takes only what a drill listens for, as docs/cli.md advises, so the
-        // audit records of every request do not queue up for the drill's URL between drills.
-        Host = new KmsHostFixture(new Dictionary<string, string?>
-        {
-            ["Kms:Events:Enabled"] = "true",
-            ["Kms:Events:TopicEndpoint"] = $"http://127.0.0.1:{port}/eventgrid/api/events",
-            ["Kms:Events:TopicKey"] = TopicKey,
-            ["Kms:Events:SweepInterval"] = "00:00:02",
-            ["Kms:Events:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:Events:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:Enabled"] = "true",
-            ["Kms:LocalEventGrid:AccessKey"] = TopicKey,
-            ["Kms:LocalEventGrid:RetryInitialDelay"] = "00:00:00.500",
-            ["Kms:LocalEventGrid:RetryMaxDelay"] = "00:00:02",
-            ["Kms:LocalEventGrid:PollInterval"] = "00:00:00.200",
-            ["Kms:LocalEventGrid:Subscriptions:0:Name"] = "drill",
-            ["Kms:LocalEventGrid:Subscriptions:0:Endpoint"] = SubscriberUrl,
-            ["Kms:LocalEventGrid:Subscriptions:0:IncludedEventTypes:0"] = "Kms.KeyCreated",
-            ["Kms:LocalEventGrid:Subscriptions:0:IncludedEventTypes:1"] = "Kms.KeyVersionRevoked",
-        }, port);
+        // The subscription takes only what a drill listens for, as docs/cli.md advises, so the audit records of every
+        // request do not queue up for the drill's URL between drills.
+        Host = EventGridKmsHost.Create(new Uri(SubscriberUrl), port, "drill", "Kms.KeyCreated", "Kms.KeyVersionRevoked");
     }
-
-    private const string TopicKey = "drill-topic-key-0123456789";
 
     public string SubscriberUrl { get; }
 
