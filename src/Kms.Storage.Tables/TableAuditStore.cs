@@ -17,9 +17,11 @@ namespace Kms.Storage.Tables;
 // Layout of "{prefix}audit":
 //   PartitionKey = chain id (one chain per host process), so a batch of records and its checkpoint commit in
 //   one entity-group transaction.
-//     RowKey "r" + sequence (19 digits)  a record: Sequence, Time, Principal, Roles (JSON), Operation, KeyId, KeyVersion,
-//                                         Status, Result (success|denied|failure), ErrorCode, Reason, RequestId,
-//                                         CallerAddress, ContextKeys (JSON), PreviousHash, Hash
+//     RowKey "b" + sequence (19 digits)  a block: the records of one group commit, from that sequence on, as JSON (see
+//                                         AuditBlocks: why blocks, and the layout)
+//     RowKey "r" + sequence (19 digits)  a record of a chain written before blocks (read, never written): Sequence, Time,
+//                                         Principal, Roles (JSON), Operation, KeyId, KeyVersion, Status, Result, ErrorCode,
+//                                         Reason, RequestId, CallerAddress, ContextKeys (JSON), PreviousHash, Hash
 //     RowKey "c" + sequence (19 digits)  a signed checkpoint of the head at that record: Sequence, Hash, Time, Signature
 //     RowKey "o" + sequence (19 digits)  outbox row of the batch that starts at that record (when events are on): the
 //                                         batch's records are published as AuditRecord events; see TableOutboxStore
@@ -58,7 +60,8 @@ internal sealed class TableAuditStore : IAuditStore
                 _registeredChains.Add(chain);
             }
 
-            var actions = records.Select(r => new TableTransactionAction(TableTransactionActionType.Add, ToEntity(r))).ToList();
+            var blocks = AuditBlocks.ToEntities(records).ToList();
+            var actions = blocks.Select(b => new TableTransactionAction(TableTransactionActionType.Add, b)).ToList();
             if (checkpoint is not null)
             {
                 actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(chain, "c" + Seq(checkpoint.Sequence))
@@ -86,7 +89,7 @@ internal sealed class TableAuditStore : IAuditStore
                 {
                     // The SDK retried a transaction whose first attempt had committed (a timeout under load): the rows are
                     // ours, so the batch is stored. Failing here would replay the same numbers forever and stop all audit.
-                    if (!await AlreadyStoredAsync(records, cancellationToken).ConfigureAwait(false))
+                    if (!await AlreadyStoredAsync(blocks, cancellationToken).ConfigureAwait(false))
                     {
                         throw;
                     }
@@ -109,18 +112,18 @@ internal sealed class TableAuditStore : IAuditStore
             return true;
         }, cancellationToken);
 
-    /// <summary>True when the batch's last record is stored with the same hash (transactions are atomic: then all of it is).</summary>
-    private async Task<bool> AlreadyStoredAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    /// <summary>True when the batch's first block is stored with the same last hash (transactions are atomic: then all of it is).</summary>
+    private async Task<bool> AlreadyStoredAsync(List<TableEntity> blocks, CancellationToken cancellationToken)
     {
-        if (records.Count == 0)
+        if (blocks.Count == 0)
         {
             return false;
         }
 
-        var last = records[^1];
-        var stored = await _table.GetEntityIfExistsAsync<TableEntity>(last.ChainId, "r" + Seq(last.Sequence), ["Hash"], cancellationToken)
+        var first = blocks[0];
+        var stored = await _table.GetEntityIfExistsAsync<TableEntity>(first.PartitionKey, first.RowKey, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
-        return stored.HasValue && stored.Value!.GetString("Hash") == last.Hash;
+        return stored.HasValue && AuditBlocks.LastHashOf(stored.Value!) == AuditBlocks.LastHashOf(first);
     }
 
     public Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken) =>
@@ -138,7 +141,7 @@ internal sealed class TableAuditStore : IAuditStore
 
     public async IAsyncEnumerable<AuditRecord> ReadChainAsync(string chainId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {chainId} and RowKey ge {"r"} and RowKey lt {"s"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {chainId}") + " and " + AuditBlocks.RecordRowsFilter;
         var pages = _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).AsPages();
         await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -160,7 +163,10 @@ internal sealed class TableAuditStore : IAuditStore
 
             foreach (var row in page.Values)
             {
-                yield return ToRecord(row);
+                foreach (var record in AuditBlocks.ToRecords(row))
+                {
+                    yield return record;
+                }
             }
         }
     }
@@ -179,63 +185,67 @@ internal sealed class TableAuditStore : IAuditStore
             return latest;
         }, cancellationToken);
 
+    /// <summary>
+    /// Records in chain and sequence order that match every filter. Blocks are filtered record by record here, so a page
+    /// reads at most <see cref="MaxRowsPerPage"/> stored rows: it can hold fewer than <paramref name="pageSize"/> records
+    /// (even none) and still carry a continuation token. The token is the position of the last record looked at.
+    /// </summary>
     public Task<Kms.Core.Page<AuditRecord>> QueryAsync(AuditQuery query, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(QueryAsync), async () =>
         {
-            var filter = new StringBuilder(TableClient.CreateQueryFilter($"PartitionKey lt {"~"} and RowKey ge {"r"} and RowKey lt {"s"}"));
-            void And(FormattableString clause) => filter.Append(" and ").Append(TableClient.CreateQueryFilter(clause));
-            if (query.KeyId is not null)
+            var after = continuationToken is null ? null : AuditPosition.Parse(continuationToken);
+            var filter = new StringBuilder(after is null
+                ? TableClient.CreateQueryFilter($"PartitionKey lt {"~"}")
+                : TableClient.CreateQueryFilter($"((PartitionKey eq {after.ChainId} and RowKey ge {after.RowKey}) or (PartitionKey gt {after.ChainId} and PartitionKey lt {"~"}))"));
+            filter.Append(" and ").Append(AuditBlocks.RecordRowsFilter);
+            if (AuditBlocks.TimeFilter(query.From, query.To) is { } time)
             {
-                And($"KeyId eq {query.KeyId}");
+                filter.Append(" and ").Append(time);
             }
 
-            if (query.Principal is not null)
+            var found = new List<AuditRecord>(pageSize);
+            var rowsRead = 0;
+            AuditPosition? last = null;
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter.ToString(), maxPerPage: 100, cancellationToken: cancellationToken)
+                .ConfigureAwait(false))
             {
-                And($"Principal eq {query.Principal}");
-            }
-
-            if (query.Operation is not null)
-            {
-                And($"Operation eq {query.Operation}");
-            }
-
-            if (query.Result is not null)
-            {
-                And($"Result eq {query.Result}");
-            }
-
-            if (query.From is { } from)
-            {
-                And($"Time ge {from.UtcDateTime}");
-            }
-
-            if (query.To is { } to)
-            {
-                And($"Time lt {to.UtcDateTime}");
-            }
-
-            string? token = null;
-            if (continuationToken is not null)
-            {
-                try
+                foreach (var record in AuditBlocks.ToRecords(row))
                 {
-                    token = Encoding.UTF8.GetString(Convert.FromBase64String(continuationToken));
+                    if (after is not null && record.ChainId == after.ChainId && record.Sequence <= after.Sequence)
+                    {
+                        continue;
+                    }
+
+                    last = new AuditPosition(record.ChainId, row.RowKey, record.Sequence);
+                    if (Matches(query, record.Entry))
+                    {
+                        found.Add(record);
+                        if (found.Count == pageSize)
+                        {
+                            return new Kms.Core.Page<AuditRecord>(found, last.ToToken());
+                        }
+                    }
                 }
-                catch (FormatException)
+
+                if (++rowsRead >= MaxRowsPerPage)
                 {
-                    throw KmsErrors.Validation("The continuation token is not valid.");
+                    return new Kms.Core.Page<AuditRecord>(found, last?.ToToken());
                 }
             }
 
-            await foreach (var page in _table.QueryAsync<TableEntity>(filter.ToString(), maxPerPage: pageSize, cancellationToken: cancellationToken)
-                .AsPages(token, pageSize).ConfigureAwait(false))
-            {
-                var next = page.ContinuationToken is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(page.ContinuationToken));
-                return new Kms.Core.Page<AuditRecord>(page.Values.Select(ToRecord).ToArray(), next);
-            }
-
-            return new Kms.Core.Page<AuditRecord>([], null);
+            return new Kms.Core.Page<AuditRecord>(found, null);
         }, cancellationToken);
+
+    /// <summary>Stored rows (blocks of up to 98 records) one query page reads before it answers with what it found.</summary>
+    public const int MaxRowsPerPage = 200;
+
+    private static bool Matches(AuditQuery query, AuditEntry entry) =>
+        (query.KeyId is null || entry.KeyId == query.KeyId) &&
+        (query.Principal is null || entry.Principal == query.Principal) &&
+        (query.Operation is null || entry.Operation == query.Operation) &&
+        (query.Result is null || ResultOf(entry.Status) == query.Result) &&
+        (query.From is not { } from || entry.Time >= from) &&
+        (query.To is not { } to || entry.Time < to);
 
     public Task<AuditSigningKey?> GetSigningKeyAsync(CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(GetSigningKeyAsync), () =>
@@ -283,42 +293,6 @@ internal sealed class TableAuditStore : IAuditStore
         401 or 403 => "denied",
         _ => "failure",
     };
-
-    private static TableEntity ToEntity(AuditRecord record)
-    {
-        var e = record.Entry;
-        return new TableEntity(record.ChainId, "r" + Seq(record.Sequence))
-        {
-            ["Sequence"] = record.Sequence,
-            ["Time"] = e.Time.UtcDateTime,
-            ["TimeTicks"] = e.Time.UtcTicks,
-            ["Principal"] = e.Principal,
-            ["Roles"] = JsonSerializer.Serialize(e.Roles),
-            ["Operation"] = e.Operation,
-            ["KeyId"] = e.KeyId,
-            ["KeyVersion"] = e.KeyVersion,
-            ["Status"] = e.Status,
-            ["Result"] = ResultOf(e.Status),
-            ["ErrorCode"] = e.ErrorCode,
-            ["Reason"] = e.Reason,
-            ["RequestId"] = e.RequestId,
-            ["CallerAddress"] = e.CallerAddress,
-            ["ContextKeys"] = JsonSerializer.Serialize(e.ContextKeys),
-            ["PreviousHash"] = record.PreviousHash,
-            ["Hash"] = record.Hash,
-        };
-    }
-
-    internal static AuditRecord ToRecord(TableEntity row)
-    {
-        // Ticks, not the DateTime column, feed the hash: the service keeps DateTime to microsecond-ish precision only.
-        var ticks = row.GetInt64("TimeTicks") ?? 0;
-        var entry = new AuditEntry(new DateTimeOffset(ticks, TimeSpan.Zero), row.GetString("Principal"),
-            JsonSerializer.Deserialize<string[]>(row.GetString("Roles") ?? "[]") ?? [], row.GetString("Operation") ?? "", row.GetString("KeyId"),
-            row.GetInt32("KeyVersion"), row.GetInt32("Status") ?? 0, row.GetString("ErrorCode"), row.GetString("Reason"), row.GetString("RequestId") ?? "",
-            row.GetString("CallerAddress"), JsonSerializer.Deserialize<string[]>(row.GetString("ContextKeys") ?? "[]") ?? []);
-        return new AuditRecord(row.PartitionKey, row.GetInt64("Sequence") ?? 0, entry, row.GetString("PreviousHash") ?? "", row.GetString("Hash") ?? "");
-    }
 
     private static AuditSigningKey ToSigningKey(TableEntity row) =>
         new(row.GetBinary("WrappedMaterial") ?? [], row.GetBinary("PublicKey") ?? [], row.GetString("RootKeyLabel") ?? "", row.ETag.ToString());

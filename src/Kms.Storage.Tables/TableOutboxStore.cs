@@ -198,13 +198,16 @@ internal sealed class TableOutboxStore : IOutboxStore
     {
         var first = rows.Min(r => r.GetInt64(OutboxRows.FirstSequence) ?? 0);
         var last = rows.Max(r => r.GetInt64(OutboxRows.LastSequence) ?? 0);
+        // A batch's block starts at the batch's first sequence (legacy chains: one row per record).
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {chainId} and RowKey ge {"r" + Seq(first)} and RowKey le {"r" + Seq(last)}");
+            $"PartitionKey eq {chainId} and ((RowKey ge {AuditBlocks.BlockKey(first)} and RowKey le {AuditBlocks.BlockKey(last)}) or (RowKey ge {AuditBlocks.LegacyRowKey(first)} and RowKey le {AuditBlocks.LegacyRowKey(last)}))");
         var records = new SortedList<long, AuditRecord>();
         await foreach (var row in _tables.Audit.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            var record = TableAuditStore.ToRecord(row);
-            records[record.Sequence] = record;
+            foreach (var record in AuditBlocks.ToRecords(row))
+            {
+                records[record.Sequence] = record;
+            }
         }
 
         return records;
@@ -226,8 +229,6 @@ internal sealed class TableOutboxStore : IOutboxStore
 
         return KmsEventFactory.AuditRecords(batch);
     }
-
-    private static string Seq(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
 
     private static string Truncate(string error) => error.Length <= MaxErrorLength ? error : error[..MaxErrorLength];
 }

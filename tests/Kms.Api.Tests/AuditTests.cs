@@ -7,6 +7,7 @@ using Kms.Core.Errors;
 using Kms.Core.Ports;
 using Kms.Hsm.Pkcs11;
 using Kms.Storage.Tables;
+using Kms.Storage.Tables.Internal;
 using Kms.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -107,9 +108,9 @@ public sealed class AuditChainTests : IAsyncLifetime
     public async Task Verify_EditedRecord_NamesIt()
     {
         var chain = await WriteChainAsync(5);
-        var row = await Row(chain, 3);
-        row["Principal"] = "someone-else";
-        await _table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+        var records = await ReadAsync(chain);
+        records[2] = records[2] with { Entry = records[2].Entry with { Principal = "someone-else" } };
+        await StoreAsync(chain, records);
 
         AssertBreak(await VerifyAsync(), chain, 3, "modified");
     }
@@ -118,7 +119,9 @@ public sealed class AuditChainTests : IAsyncLifetime
     public async Task Verify_DeletedRecord_NamesTheGap()
     {
         var chain = await WriteChainAsync(5);
-        await _table.DeleteEntityAsync(chain, RowKey(3));
+        var records = await ReadAsync(chain);
+        records.RemoveAt(2);
+        await StoreAsync(chain, records);
 
         AssertBreak(await VerifyAsync(), chain, 3, "missing");
     }
@@ -127,10 +130,9 @@ public sealed class AuditChainTests : IAsyncLifetime
     public async Task Verify_ReorderedRecords_NamesTheFirst()
     {
         var chain = await WriteChainAsync(5);
-        var two = await Row(chain, 2);
-        var three = await Row(chain, 3);
-        await _table.UpdateEntityAsync(Moved(three, chain, 2), two.ETag, TableUpdateMode.Replace);
-        await _table.UpdateEntityAsync(Moved(two, chain, 3), three.ETag, TableUpdateMode.Replace);
+        var records = await ReadAsync(chain);
+        (records[1], records[2]) = (records[2], records[1]);
+        await StoreAsync(chain, records);
 
         var result = await VerifyAsync();
 
@@ -148,26 +150,15 @@ public sealed class AuditChainTests : IAsyncLifetime
         var forged = records[1].Entry with { Principal = "forged", RequestId = "forged" };
         var rewritten = records.Take(2).Select(r => r.Entry).Append(forged).Concat(records.Skip(2).Select(r => r.Entry)).ToList();
         var previous = AuditHashing.Genesis;
+        var forgedChain = new List<AuditRecord>();
         for (var i = 0; i < rewritten.Count; i++)
         {
             var hash = AuditHashing.Hash(chain, i + 1, rewritten[i], previous);
-            var row = await Row(chain, Math.Min(i + 1, 5));
-            var entity = new TableEntity(chain, RowKey(i + 1));
-            foreach (var (name, value) in row.Where(p => p.Key is not ("PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")))
-            {
-                entity[name] = value;
-            }
-
-            entity["Sequence"] = (long)(i + 1);
-            entity["Principal"] = rewritten[i].Principal;
-            entity["RequestId"] = rewritten[i].RequestId;
-            entity["TimeTicks"] = rewritten[i].Time.UtcTicks;
-            entity["Operation"] = rewritten[i].Operation;
-            entity["PreviousHash"] = previous;
-            entity["Hash"] = hash;
-            await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace);
+            forgedChain.Add(new AuditRecord(chain, i + 1, rewritten[i], previous, hash));
             previous = hash;
         }
+
+        await StoreAsync(chain, forgedChain);
 
         AssertBreak(await VerifyAsync(), chain, 5, "signed checkpoint");
     }
@@ -176,8 +167,8 @@ public sealed class AuditChainTests : IAsyncLifetime
     public async Task Verify_TruncatedTail_CaughtBySignedCheckpoint()
     {
         var chain = await WriteChainAsync(5);
-        await _table.DeleteEntityAsync(chain, RowKey(5));
-        await _table.DeleteEntityAsync(chain, RowKey(4));
+        var records = await ReadAsync(chain);
+        await StoreAsync(chain, records.Take(3).ToList());
 
         AssertBreak(await VerifyAsync(), chain, 4, "missing");
     }
@@ -242,20 +233,25 @@ public sealed class AuditChainTests : IAsyncLifetime
         return records;
     }
 
-    private async Task<TableEntity> Row(string chain, long sequence) => (await _table.GetEntityAsync<TableEntity>(chain, RowKey(sequence))).Value;
-
-    private static TableEntity Moved(TableEntity row, string chain, long toSequence)
+    /// <summary>
+    /// What an attacker with write access to the table does: replaces the chain's stored records with
+    /// <paramref name="records"/>, in that stored order (one block per record, as one-by-one appends store them).
+    /// </summary>
+    private async Task StoreAsync(string chain, IReadOnlyList<AuditRecord> records)
     {
-        var moved = new TableEntity(chain, RowKey(toSequence));
-        foreach (var (name, value) in row.Where(p => p.Key is not ("PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {chain}") + " and " + AuditBlocks.RecordRowsFilter;
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
         {
-            moved[name] = value;
+            await _table.DeleteEntityAsync(chain, row.RowKey);
         }
 
-        return moved;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var block = Assert.Single(AuditBlocks.ToEntities([records[i]]));
+            block.RowKey = AuditBlocks.BlockKey(i + 1);
+            await _table.UpsertEntityAsync(block, TableUpdateMode.Replace);
+        }
     }
-
-    private static string RowKey(long sequence) => "r" + sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
     private static AuditEntry Entry(string requestId) =>
         new(DateTimeOffset.UtcNow, "alice", [KmsRoles.Crypto], "Encrypt", "0b5e8f52-7c1d-4e4a-9a57-3f2d6c1e9b80", 1, 200, null, "role kms.crypto", requestId,
