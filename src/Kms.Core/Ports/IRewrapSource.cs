@@ -30,6 +30,9 @@ public sealed record RewrapSourceSpec(
 /// <param name="Base64">Stored as base64 text (a string column or a metadata entry) rather than bytes; written back the same way.</param>
 public sealed record RewrapItem(string Id, ReadOnlyMemory<byte> Ciphertext, EncryptionContext Context, string ETag, bool Base64 = false);
 
+/// <summary>A new ciphertext for an item, written only if the item still has the ETag it was read with.</summary>
+public sealed record RewrapWrite(RewrapItem Item, byte[] Ciphertext);
+
 public sealed record RewrapPage(IReadOnlyList<RewrapItem> Items, string? Continuation);
 
 /// <summary>Reads stored ciphertexts page by page and writes new ones back, only if the item did not change meanwhile.</summary>
@@ -39,6 +42,22 @@ public interface IRewrapSource
 
     /// <summary>Writes the new ciphertext if the item still has the ETag it was read with; false when it changed.</summary>
     Task<bool> WriteAsync(RewrapItem item, byte[] ciphertext, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes several items, each only if it still has the ETag it was read with; answers, in order, whether each was
+    /// written. Sources override it to batch or overlap the writes (a page is a hundred round trips otherwise).
+    /// </summary>
+    async Task<IReadOnlyList<bool>> WriteManyAsync(IReadOnlyList<RewrapWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        var written = new bool[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            written[i] = await WriteAsync(writes[i].Item, writes[i].Ciphertext, cancellationToken).ConfigureAwait(false);
+        }
+
+        return written;
+    }
 
     /// <summary>Reads one item again (after a lost race); null when it is gone.</summary>
     Task<RewrapItem?> ReadItemAsync(string id, CancellationToken cancellationToken);

@@ -13,6 +13,8 @@ namespace Kms.Storage.Tables.Rewrap;
 /// </summary>
 internal sealed class BlobRewrapSource : IRewrapSource
 {
+    // Blobs written at once: enough to overlap round trips, few enough not to flood the account.
+    private const int ParallelWrites = 8;
     private readonly BlobContainerClient _container;
     private readonly RewrapSourceSpec _spec;
 
@@ -48,6 +50,15 @@ internal sealed class BlobRewrapSource : IRewrapSource
         {
             throw KmsErrors.Validation("The source container cannot be read: check its name.");
         }
+    }
+
+    /// <summary>Blobs have no multi-blob transaction: the writes (each conditional) overlap instead.</summary>
+    public async Task<IReadOnlyList<bool>> WriteManyAsync(IReadOnlyList<RewrapWrite> writes, CancellationToken cancellationToken)
+    {
+        var written = new bool[writes.Count];
+        await Parallel.ForAsync(0, writes.Count, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (i, ct) => written[i] = await WriteAsync(writes[i].Item, writes[i].Ciphertext, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return written;
     }
 
     public async Task<bool> WriteAsync(RewrapItem item, byte[] ciphertext, CancellationToken cancellationToken)

@@ -11,6 +11,10 @@ namespace Kms.Storage.Tables.Rewrap;
 /// </summary>
 internal sealed class TableRewrapSource : IRewrapSource
 {
+    // The Table service's limit per entity-group transaction.
+    private const int MaxTransactionActions = 100;
+    // Partitions written at once: enough to overlap round trips, few enough not to flood the account.
+    private const int ParallelWrites = 8;
     private readonly TableClient _table;
     private readonly RewrapSourceSpec _spec;
 
@@ -42,8 +46,7 @@ internal sealed class TableRewrapSource : IRewrapSource
 
     public async Task<bool> WriteAsync(RewrapItem item, byte[] ciphertext, CancellationToken cancellationToken)
     {
-        var (partitionKey, rowKey) = Split(item.Id);
-        var patch = new TableEntity(partitionKey, rowKey) { [_spec.Column!] = item.Base64 ? Convert.ToBase64String(ciphertext) : ciphertext };
+        var patch = Patch(item, ciphertext);
         try
         {
             await _table.UpdateEntityAsync(patch, new ETag(item.ETag), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -54,6 +57,59 @@ internal sealed class TableRewrapSource : IRewrapSource
             // Changed or deleted since it was read: never overwrite someone else's write.
             return false;
         }
+    }
+
+    /// <summary>
+    /// Items of one partition go in entity-group transactions of up to 100 (each action If-Match its ETag); partitions
+    /// are written side by side. A transaction fails whole when one item changed, so that chunk is written again item
+    /// by item, which tells which ones changed.
+    /// </summary>
+    public async Task<IReadOnlyList<bool>> WriteManyAsync(IReadOnlyList<RewrapWrite> writes, CancellationToken cancellationToken)
+    {
+        var written = new bool[writes.Count];
+        var chunks = Enumerable.Range(0, writes.Count)
+            .GroupBy(i => Split(writes[i].Item.Id).PartitionKey, StringComparer.Ordinal)
+            .SelectMany(partition => partition.Chunk(MaxTransactionActions));
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (chunk, ct) =>
+            {
+                if (chunk.Length > 1 && await TryWriteTogetherAsync(writes, chunk, ct).ConfigureAwait(false))
+                {
+                    foreach (var i in chunk)
+                    {
+                        written[i] = true;
+                    }
+
+                    return;
+                }
+
+                foreach (var i in chunk)
+                {
+                    written[i] = await WriteAsync(writes[i].Item, writes[i].Ciphertext, ct).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        return written;
+    }
+
+    private async Task<bool> TryWriteTogetherAsync(IReadOnlyList<RewrapWrite> writes, int[] chunk, CancellationToken cancellationToken)
+    {
+        var actions = chunk.Select(i => new TableTransactionAction(TableTransactionActionType.UpdateMerge, Patch(writes[i].Item, writes[i].Ciphertext),
+            new ETag(writes[i].Item.ETag)));
+        try
+        {
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    private TableEntity Patch(RewrapItem item, byte[] ciphertext)
+    {
+        var (partitionKey, rowKey) = Split(item.Id);
+        return new TableEntity(partitionKey, rowKey) { [_spec.Column!] = item.Base64 ? Convert.ToBase64String(ciphertext) : ciphertext };
     }
 
     public async Task<RewrapItem?> ReadItemAsync(string id, CancellationToken cancellationToken)

@@ -33,53 +33,84 @@ public sealed class RewrapSteps
         var page = await source.ReadPageAsync(request.Continuation, PageSize, cancellationToken);
         var from = request.Input.FromVersions?.ToHashSet();
         int done = 0, skipped = 0, failed = 0, conflicts = 0;
-        foreach (var read in page.Items)
+        // First every item's new ciphertext, then all the writes at once (the source batches them); an item changed
+        // since the read is settled one by one below.
+        var writes = new List<RewrapWrite>(page.Items.Count);
+        foreach (var item in page.Items)
         {
-            var item = read;
-            var settled = false;
-            for (var attempt = 1; attempt <= WriteAttempts && !settled; attempt++)
+            var result = _rewrapper.Rewrap(target, item.Ciphertext, item.Context, from);
+            switch (result.Outcome)
             {
-                var result = _rewrapper.Rewrap(target, item.Ciphertext, item.Context, from);
-                switch (result.Outcome)
-                {
-                    case RewrapOutcome.AlreadyCurrent or RewrapOutcome.NotSelected:
-                        skipped++;
-                        settled = true;
-                        break;
-                    case RewrapOutcome.Failed:
-                        failed++;
-                        settled = true;
-                        break;
-                    default:
-                        if (await source.WriteAsync(item, result.Ciphertext!, cancellationToken))
-                        {
-                            done++;
-                            settled = true;
-                        }
-                        else if (await source.ReadItemAsync(item.Id, cancellationToken) is { } fresh)
-                        {
-                            // Someone wrote it meanwhile: start again from what they wrote.
-                            item = fresh;
-                        }
-                        else
-                        {
-                            skipped++;
-                            settled = true;
-                        }
+                case RewrapOutcome.AlreadyCurrent or RewrapOutcome.NotSelected:
+                    skipped++;
+                    break;
+                case RewrapOutcome.Failed:
+                    failed++;
+                    break;
+                default:
+                    writes.Add(new RewrapWrite(item, result.Ciphertext!));
+                    break;
+            }
+        }
 
-                        break;
-                }
+        var written = writes.Count == 0 ? [] : await source.WriteManyAsync(writes, cancellationToken);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (written[i])
+            {
+                done++;
+                continue;
             }
 
-            if (!settled)
+            switch (await SettleChangedAsync(source, target, writes[i].Item.Id, from, cancellationToken))
             {
-                conflicts++;
+                case RewrapOutcome.Rewrapped:
+                    done++;
+                    break;
+                case RewrapOutcome.Failed:
+                    failed++;
+                    break;
+                case null:
+                    conflicts++;
+                    break;
+                default:
+                    skipped++;
+                    break;
             }
         }
 
         // Counted by the activity that did the work; an item left by lost write races counts as failed (the page reports it as a conflict).
         _metrics?.RewrapItems(done, skipped, failed + conflicts);
         return new RewrapPageResult(done, skipped, failed, conflicts, page.Continuation);
+    }
+
+    /// <summary>
+    /// An item someone wrote between our read and our write: read it again and rewrap what they wrote, never overwriting
+    /// it. Null when it kept changing for <see cref="WriteAttempts"/> rounds; NotSelected when it is gone.
+    /// </summary>
+    private async Task<RewrapOutcome?> SettleChangedAsync(IRewrapSource source, RewrapTarget target, string id, HashSet<int>? from,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= WriteAttempts; attempt++)
+        {
+            if (await source.ReadItemAsync(id, cancellationToken) is not { } fresh)
+            {
+                return RewrapOutcome.NotSelected;
+            }
+
+            var result = _rewrapper.Rewrap(target, fresh.Ciphertext, fresh.Context, from);
+            if (result.Outcome != RewrapOutcome.Rewrapped)
+            {
+                return result.Outcome;
+            }
+
+            if (await source.WriteAsync(fresh, result.Ciphertext!, cancellationToken))
+            {
+                return RewrapOutcome.Rewrapped;
+            }
+        }
+
+        return null;
     }
 
     public async Task<VerifyPageResult> VerifyPageAsync(RewrapPageRequest request, CancellationToken cancellationToken)
