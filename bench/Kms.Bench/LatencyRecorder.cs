@@ -27,5 +27,5 @@ internal sealed class LatencyRecorder
 internal sealed record Measurement(string Name, int Concurrency, int Ops, double OpsPerSecond, double P50, double P95, double P99, int Errors)
 {
     public override string ToString() => FormattableString.Invariant(
-        $"{Name,-28} c={Concurrency,-3} ops={Ops,-8} ops/s={OpsPerSecond,10:F0}  p50={P50,7:F3} ms  p95={P95,7:F3} ms  p99={P99,7:F3} ms  errors={Errors}");
+        $"{Name,-34} c={Concurrency,-3} ops={Ops,-8} ops/s={OpsPerSecond,10:F0}  p50={P50,7:F3} ms  p95={P95,7:F3} ms  p99={P99,7:F3} ms  errors={Errors}");
 }

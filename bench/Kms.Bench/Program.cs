@@ -100,7 +100,7 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
         + scorecard.Record((BenchTargets.BatchEncryptItems, batched.OpsPerSecond * batchSize)));
     if (scorecard[BenchTargets.HsmAesGcmOps] is { } hsmAes)
     {
-        Console.WriteLine(FormattableString.Invariant($"{"  batch / in-process HSM",-28} {batched.OpsPerSecond * batchSize / hsmAes:P0} of {hsmAes:F0} AES-GCM 1 KiB/s (bench hsm, c=1)"));
+        Console.WriteLine(FormattableString.Invariant($"{"  batch / in-process HSM",-34} {batched.OpsPerSecond * batchSize / hsmAes:P0} of {hsmAes:F0} AES-GCM 1 KiB/s (bench hsm, c=1)"));
     }
 
     await Run("generate_data_key", "generate-data-key AES_256", 16, BenchApi.Post(client, $"/api/keys/{keyId}/generate-data-key", new { keySpec = "AES_256", context }));
@@ -108,11 +108,11 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var rsa = await Run("sign_rsa_2048", "sign RSA_2048 PSS_SHA_256", 16, BenchApi.Post(client, $"/api/keys/{rsaKey}/sign", new { algorithm = "RSASSA_PSS_SHA_256", digest }));
     if (scorecard[BenchTargets.HsmRsaSignOps] is { } hsmRsa)
     {
-        Console.WriteLine(FormattableString.Invariant($"{"  RSA sign / in-process HSM",-28} {rsa.OpsPerSecond / hsmRsa:P0} of {hsmRsa:F0} signs/s (bench hsm, c=16)"));
+        Console.WriteLine(FormattableString.Invariant($"{"  RSA sign / in-process HSM",-34} {rsa.OpsPerSecond / hsmRsa:P0} of {hsmRsa:F0} signs/s (bench hsm, c=16)"));
     }
 
     await rss.DisposeAsync();
-    Console.WriteLine(FormattableString.Invariant($"{"host RSS peak (c=16 runs)",-28} {rss.PeakMiB:F0} MiB (VmRSS of pid {hostPid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}, sampled every 100 ms)")
+    Console.WriteLine(FormattableString.Invariant($"{"host RSS peak (c=16 runs)",-34} {rss.PeakMiB:F0} MiB (VmRSS of pid {hostPid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}, sampled every 100 ms)")
         + scorecard.Record((BenchTargets.HostRssPeakMiB, rss.PeakMiB)));
     return 0;
 }
@@ -205,7 +205,7 @@ static async Task<int> RewrapBench(Uri baseUrl, int items)
     var elapsed = stopwatch.Elapsed;
     var progress = operation.GetProperty("progress");
     Console.WriteLine(FormattableString.Invariant(
-        $"{$"rewrap {items:N0} table items",-28} items/s={items / elapsed.TotalSeconds,10:F0}  total={elapsed.TotalSeconds,7:F1} s  done={progress.GetProperty("done")} skipped={progress.GetProperty("skipped")} failed={progress.GetProperty("failed")}")
+        $"{$"rewrap {items:N0} table items",-34} items/s={items / elapsed.TotalSeconds,10:F0}  total={elapsed.TotalSeconds,7:F1} s  done={progress.GetProperty("done")} skipped={progress.GetProperty("skipped")} failed={progress.GetProperty("failed")}")
         + Scorecard.Open().Record((BenchTargets.RewrapItems, items / elapsed.TotalSeconds)));
     await table.DeleteAsync();
     return 0;
