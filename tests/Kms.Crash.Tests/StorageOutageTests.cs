@@ -93,7 +93,8 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
             $"every operation succeeded again by {recoveredAt.TotalSeconds:F1} s");
         foreach (var group in load.Calls.GroupBy(c => (c.Sent, c.Op, c.Status, c.Code)).OrderBy(g => g.Key))
         {
-            output.WriteLine($"{group.Key.Sent,-9} {group.Key.Op,-14} {group.Key.Status} {group.Key.Code ?? ""}: {group.Count()}");
+            output.WriteLine($"{group.Key.Sent,-9} {group.Key.Op,-14} {group.Key.Status} {group.Key.Code ?? ""}: {group.Count()} " +
+                $"(slowest answer {group.Max(c => c.Took).TotalSeconds:F1} s)");
         }
 
         // Assert: during the outage, only successes and 503s with a stable code and a plain message; no 500, no hang.
@@ -245,7 +246,8 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         Recovered,
     }
 
-    private sealed record Call(string RequestId, Op Op, string? KeyId, Phase Sent, int Status, string? Code)
+    /// <param name="Sent">The phase the request was sent in; under load an answer can come in a later one.</param>
+    private sealed record Call(string RequestId, Op Op, string? KeyId, Phase Sent, int Status, string? Code, TimeSpan Took)
     {
         public bool Success => Status is >= 200 and < 300;
     }
@@ -353,6 +355,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                 request.Headers.Add("x-request-id", requestId);
                 var sent = Phase;
                 var described = $"{op} ({sent}, request {requestId})";
+                var took = Stopwatch.StartNew();
                 try
                 {
                     using var response = await client.SendAsync(request, CancellationToken.None);
@@ -385,12 +388,12 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                         code = CheckOutageProblem(response, body, described);
                     }
 
-                    Calls.Enqueue(new Call(requestId, op, keyId, sent, status, code));
+                    Calls.Enqueue(new Call(requestId, op, keyId, sent, status, code, took.Elapsed));
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
                 {
                     Violations.Enqueue($"{described}: no answer within {ClientTimeout.TotalSeconds} s or a broken one: {e.GetType().Name} {e.Message}");
-                    Calls.Enqueue(new Call(requestId, op, keyId, sent, 0, null));
+                    Calls.Enqueue(new Call(requestId, op, keyId, sent, 0, null, took.Elapsed));
                 }
             }
         }
