@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 #
-# Benchmarks of the KMS on the real local stack, loopback only and bounded in time:
-#   - 1 KiB encrypt and decrypt over HTTP at concurrency 1 and 16: ops/s, p50/p95/p99
+# Benchmarks of the KMS on the real local stack, loopback only and bounded in time, each figure printed beside its
+# target from issue 10 ("met" or "MISSED"; a missed target never fails the script), then a table of all targets:
+#   - the host's start: from spawning the built Kms.LocalHost to its first 200 from /api/health (target < 5 s)
+#   - in process through the PKCS#11 connector (SoftHSM2), while the host is idle: AES-GCM encrypt of 1 KiB (c=1) and
+#     RSA_2048 sign (c=16), the raw rates the HTTP figures are compared with
+#   - over HTTP (ops/s, p50/p95/p99): 1 KiB encrypt and decrypt at concurrency 1 and 16 (>= 5,000/s and p99 < 10 ms at
+#     16, p50 < 1 ms at 1); at concurrency 16 a batch encrypt of 1000 x 1 KiB items per request (>= 25,000 items/s and
+#     more than half the raw HSM AES-GCM rate), generate-data-key (>= 5,000/s), EC_P256 sign (>= 5,000/s) and RSA_2048
+#     sign (>= 80% of the raw HSM rate); the host's peak RSS (VmRSS) through the c=16 runs (< 400 MiB)
+#   - Kms.Client envelope encryption of 1 KiB with a cached data key on one thread (>= 200,000 msg/s), beside raw
+#     .NET AesGcm 1 KiB encrypts on one thread
 #   - the Kubernetes KMS v2 plugin's Encrypt/Decrypt of 32-byte seeds over its unix socket at concurrency 1 and 16
-#   - the in-process HSM (PKCS#11) AES-GCM encrypt rate of 1 KiB beside it
-#   - a rewrap job over 10,000 table items in Azurite (ciphertexts moved from version 1 to 2): items/s, total time
-# It starts a throw-away SoftHSM2 token, Azurite and Kms.LocalHost on free ports, like infra/local/test.sh.
+#   - a rewrap job over 10,000 table items in Azurite (ciphertexts moved from version 1 to 2): items/s (>= 2,000/s)
+#   - time to revoke: request to Kms.KeyVersionRevoked at a webhook (p50 < 1 s)
+# It starts a throw-away SoftHSM2 token, Azurite and Kms.LocalHost on free ports, like infra/local/test.sh. With the
+# defaults it takes about 4-5 minutes after the build.
 #
 # Environment:
 #   BENCH_SECONDS   length of each measured run (default 10; each run has a 2 s warm-up too)
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
+#   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
 #   BENCH_K8S       1 (default): Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket; 0: skip it
 #   BENCH_REVOKE    number of revocations timed end to end (default 20; needs events on; 0: skip)
+# Targets of skipped parts show "not run" in the table.
 set -euo pipefail
 
 seconds="${BENCH_SECONDS:-10}"
@@ -32,15 +44,22 @@ if [[ "${BENCH_EVENTS:-1}" == 1 ]]; then
     export Kms__LocalEventGrid__RetryInitialDelay=00:00:01 Kms__LocalEventGrid__RetryMaxDelay=00:00:02
 fi
 kms_bench_start_host
-dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds"
+# The bench processes record their figures here; each prints the targets its figures complete, the last the table.
+export BENCH_FIGURES="$data_dir/figures.tsv"
+printf 'host.healthy_s\t%s\n' "$host_healthy_seconds" >>"$BENCH_FIGURES"
+# The raw HSM figures run first, while the host is idle, in their own process with their own PKCS#11 sessions.
+dotnet "$bench_dll" hsm "$seconds"
+dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds" "$host_pid"
+if [[ "${BENCH_ENVELOPE:-1}" != 0 ]]; then
+    dotnet "$bench_dll" envelope "http://127.0.0.1:$kms_port" "$seconds"
+fi
 if [[ "${BENCH_K8S:-1}" != 0 ]]; then
     dotnet "$bench_dll" k8s "http://127.0.0.1:$kms_port" "$seconds"
 fi
-# The HSM figure runs while the host is idle, in its own process with its own PKCS#11 sessions.
-dotnet "$bench_dll" hsm "$seconds"
 if [[ "${BENCH_REWRAP:-1}" != 0 ]]; then
     dotnet "$bench_dll" rewrap "http://127.0.0.1:$kms_port" 10000
 fi
 if [[ "${BENCH_EVENTS:-1}" == 1 && "${BENCH_REVOKE:-20}" != 0 ]]; then
     dotnet "$bench_dll" revoke "http://127.0.0.1:$kms_port" "$hook_port" "${BENCH_REVOKE:-20}"
 fi
+dotnet "$bench_dll" summary

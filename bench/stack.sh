@@ -55,15 +55,33 @@ kms_bench_prepare() {
     fi
 }
 
-# Starts Kms.LocalHost with the settings prepared above and waits for its port. Sets host_pid.
+# Starts Kms.LocalHost with the settings prepared above and waits until GET /api/health answers 200. Sets host_pid
+# and host_healthy_seconds: from the spawn of the (already built) host to that first 200.
 kms_bench_start_host() {
+    local started="$EPOCHREALTIME" healthy=""
     kms_spawn dotnet "$host_dll" >"$data_dir/host.log" 2>&1
     host_pid=$KMS_LAST_PID
-    for _ in $(seq 1 150); do
-        kms_port_open "$kms_port" && break
+    for _ in $(seq 1 600); do
+        if [[ "$(kms_bench_http_status "$kms_port" /api/health)" == 200 ]]; then
+            healthy="$EPOCHREALTIME"
+            break
+        fi
         kill -0 "$host_pid" 2>/dev/null || { tail -n 30 "$data_dir/host.log" >&2; kms_die "Kms.LocalHost exited"; }
-        sleep 0.2
+        sleep 0.05
     done
-    kms_port_open "$kms_port" || kms_die "Kms.LocalHost did not open port $kms_port"
+    [[ -n "$healthy" ]] || kms_die "Kms.LocalHost was not healthy on port $kms_port within 30 s (see $data_dir/host.log)"
+    # EPOCHREALTIME is seconds.microseconds: subtract in microseconds, print seconds.
+    local micros=$(( ${healthy/./} - ${started/./} ))
+    host_healthy_seconds="$(printf '%d.%03d' $((micros / 1000000)) $(((micros % 1000000) / 1000)))"
+    echo "host healthy after $host_healthy_seconds s (spawn to the first 200 from /api/health)"
     echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK; events: ${Kms__Events__Enabled:-false}"
 }
+
+# The status code of GET http://127.0.0.1:<port><path>, empty when nothing answers (bash /dev/tcp, as kms_port_open).
+kms_bench_http_status() (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
+    local protocol status
+    read -r -t 5 protocol status _ <&3 || true
+    echo "${status:-}"
+) 2>/dev/null

@@ -13,9 +13,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Kms.Bench;
 
-/// <summary>Runs one timed load loop (Program.RunFor): elapsed time and error count.</summary>
-internal delegate Task<(TimeSpan Elapsed, int Errors)> LoadLoop(TimeSpan duration, int concurrency, LatencyRecorder? recorder, Func<Task<bool>> operation);
-
 /// <summary>
 /// The Kubernetes KMS v2 plugin as the API server uses it: gRPC Encrypt/Decrypt of 32-byte DEK seeds over the plugin's
 /// unix socket, the plugin calling the KMS over HTTP. The plugin runs in this process (its own Kestrel on the socket),
@@ -23,7 +20,7 @@ internal delegate Task<(TimeSpan Elapsed, int Errors)> LoadLoop(TimeSpan duratio
 /// </summary>
 internal static class K8sPluginBench
 {
-    public static async Task<int> RunAsync(Uri baseUrl, TimeSpan duration, LoadLoop runFor)
+    public static async Task<int> RunAsync(Uri baseUrl, TimeSpan duration)
     {
         var keyFile = Environment.GetEnvironmentVariable("Kms__Auth__DevIssuer__SigningKeyFile")!;
         var keyId = await CreateKeyAsync(baseUrl, keyFile);
@@ -56,9 +53,9 @@ internal static class K8sPluginBench
 
             foreach (var concurrency in new[] { 1, 16 })
             {
-                await Run(runFor, "k8s plugin Encrypt", concurrency, duration, async () =>
+                await Run("k8s plugin Encrypt", concurrency, duration, async () =>
                     (await client.EncryptAsync(new EncryptRequest { Plaintext = seed, Uid = "bench" })).Ciphertext.Length > 0);
-                await Run(runFor, "k8s plugin Decrypt", concurrency, duration, async () =>
+                await Run("k8s plugin Decrypt", concurrency, duration, async () =>
                     (await client.DecryptAsync(new DecryptRequest { Ciphertext = sample.Ciphertext, Uid = "bench", KeyId = sample.KeyId })).Plaintext.Equals(seed));
             }
 
@@ -71,7 +68,7 @@ internal static class K8sPluginBench
         }
     }
 
-    private static async Task Run(LoadLoop runFor, string name, int concurrency, TimeSpan duration, Func<Task<bool>> once)
+    private static async Task Run(string name, int concurrency, TimeSpan duration, Func<Task<bool>> once)
     {
         async Task<bool> Safe()
         {
@@ -85,10 +82,7 @@ internal static class K8sPluginBench
             }
         }
 
-        await runFor(TimeSpan.FromSeconds(2), concurrency, null, Safe);
-        var recorder = new LatencyRecorder(concurrency);
-        var (elapsed, errors) = await runFor(duration, concurrency, recorder, Safe);
-        Console.WriteLine(recorder.Summarise(name, concurrency, elapsed, errors));
+        Console.WriteLine(await Load.MeasureAsync(name, concurrency, duration, Safe));
     }
 
     private static async Task<string> CreateKeyAsync(Uri baseUrl, string keyFile)

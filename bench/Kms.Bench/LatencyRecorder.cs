@@ -12,11 +12,20 @@ internal sealed class LatencyRecorder
     public void Record(int worker, long startTimestamp) =>
         _perWorker[worker].Add(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
 
-    public string Summarise(string name, int concurrency, TimeSpan elapsed, int errors)
+    /// <summary>Operations, rate and percentiles of what was recorded over <paramref name="elapsed"/>.</summary>
+    public Measurement Measure(string name, int concurrency, TimeSpan elapsed, int errors)
     {
         var all = _perWorker.SelectMany(l => l).Order().ToArray();
         double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
-        return FormattableString.Invariant(
-            $"{name,-28} c={concurrency,-3} ops={all.Length,-8} ops/s={all.Length / elapsed.TotalSeconds,10:F0}  p50={P(0.50),7:F3} ms  p95={P(0.95),7:F3} ms  p99={P(0.99),7:F3} ms  errors={errors}");
+        return new Measurement(name, concurrency, all.Length, all.Length / elapsed.TotalSeconds, P(0.50), P(0.95), P(0.99), errors);
     }
+
+    public string Summarise(string name, int concurrency, TimeSpan elapsed, int errors) => Measure(name, concurrency, elapsed, errors).ToString();
+}
+
+/// <summary>One measured run: its printed line is <see cref="ToString"/>.</summary>
+internal sealed record Measurement(string Name, int Concurrency, int Ops, double OpsPerSecond, double P50, double P95, double P99, int Errors)
+{
+    public override string ToString() => FormattableString.Invariant(
+        $"{Name,-34} c={Concurrency,-3} ops={Ops,-8} ops/s={OpsPerSecond,10:F0}  p50={P50,7:F3} ms  p95={P95,7:F3} ms  p99={P99,7:F3} ms  errors={Errors}");
 }

@@ -68,7 +68,7 @@ internal static class SoakBench
 
                 // Give the minute's last requests a moment to be recorded before summarising it.
                 await Task.Delay(TimeSpan.FromSeconds(1));
-                perMinute[m].RssMiB = RssMiB(hostPid);
+                perMinute[m].RssMiB = HostMemory.RssMiB(hostPid);
                 Console.WriteLine(perMinute[m].Line(m + 1));
             }
         });
@@ -150,21 +150,6 @@ internal static class SoakBench
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return content;
-    }
-
-    /// <summary>VmRSS of the host process from /proc (Linux), in MiB; NaN when it cannot be read.</summary>
-    private static double RssMiB(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            var kib = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-            return kib is null ? double.NaN : double.Parse(kib, CultureInfo.InvariantCulture) / 1024;
-        }
-        catch (IOException)
-        {
-            return double.NaN;
-        }
     }
 
     private sealed class MinuteStats

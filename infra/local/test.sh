@@ -17,6 +17,7 @@
 #   KMS_TEST_TIMEOUT       bound of the `dotnet test` step (default 25m, `timeout` syntax)
 #   KMS_SKIP_BICEP=1       skip the bicep build/lint steps
 #   KMS_CHROMIUM           set here to the chromium the operator console's end-to-end test drives
+#   KMS_AZURITE_BIN        set here to the Azurite binary, for tests that run a private Azurite
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -105,6 +106,8 @@ export Kms__Storage__ConnectionString="$connection_string"
 export AzureWebJobsStorage="$connection_string"
 # Rewrap campaigns name their storage by connection; "local" is this Azurite.
 export Kms__Rewrap__Connections__local="${Kms__Rewrap__Connections__local:-$connection_string}"
+# Tests that stop storage (StorageOutageTests) start an Azurite of their own with the same binary.
+export KMS_AZURITE_BIN
 # SOFTHSM2_CONF is exported by kms_softhsm_configure.
 
 # --- key ceremony ---------------------------------------------------------------------------------

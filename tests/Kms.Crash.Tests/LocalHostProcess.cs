@@ -266,7 +266,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return port;
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
