@@ -78,7 +78,7 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Fault 1: every session of the token closed under the host, three times, each once requests run again.
             _phase = SessionsClosed;
-            var lostBefore = LogCount("[2006]");
+            var lostBefore = LogCount("Pkcs11Hsm [2006]");
             for (var i = 0; i < 3; i++)
             {
                 var served = Count(SessionsClosed, "ok");
@@ -87,7 +87,7 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
             }
 
             // The host noticed (and logged, with its return code) that its sessions were gone: the fault was real.
-            Assert.True(LogCount("[2006]") > lostBefore, "The host never saw its sessions closed.");
+            Assert.True(LogCount("Pkcs11Hsm [2006]") > lostBefore, "The host never saw its sessions closed.");
             await WaitForHealthAsync(HttpStatusCode.OK, "ok");
 
             // Fault 2: the token unavailable: all sessions closed and the service's login refused, held for a while.
@@ -95,10 +95,12 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
             _token.ChangeUserPin(_token.UserPin, TemporaryPin);
             pinChanged = true;
             _token.CloseAllSessions();
+            var refusedBefore = LogCount("Pkcs11Hsm [2001]");
             await WaitForHealthAsync(HttpStatusCode.ServiceUnavailable, "unavailable");
-            var refused = Count(Unavailable, "503");
-            // "A while" counted in answers, not seconds: enough refusals that every operation met the outage.
-            await WaitForAsync(() => Count(Unavailable, "503") >= refused + 40, "503 answers while the token is unavailable");
+            // "A while" counted in attempts, not seconds: the host tried to reconnect (and was refused) several times,
+            // and every operation met the outage.
+            await WaitForAsync(() => LogCount("Pkcs11Hsm [2001]") >= refusedBefore + 3 && Operations.All(o => Count(Unavailable, "503", o) > 0),
+                "refused reconnects and a 503 for every operation while the token is unavailable");
 
             // The token is back: the same host serves again.
             _token.ChangeUserPin(TemporaryPin, _token.UserPin);
@@ -135,6 +137,8 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(await _host.CreateKeyAsync("AES_256")));
     }
 
+    private static readonly string[] Operations = ["encrypt", "decrypt", "sign", "generate-data-key"];
+
     private sealed record Load(string AesKey, string EcKey, string Ciphertext, string Plaintext);
 
     /// <summary>One client's loop over the four operations until stopped; every answer is tallied under the phase it was sent in.</summary>
@@ -143,7 +147,7 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
         for (var i = worker; !stop.IsCancellationRequested; i++)
         {
             var phase = _phase;
-            var operation = (i % 4) switch { 0 => "encrypt", 1 => "decrypt", 2 => "sign", _ => "generate-data-key" };
+            var operation = Operations[i % Operations.Length];
             try
             {
                 // Not cancelled by stop: a request in flight is answered and judged like every other.
@@ -177,7 +181,7 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
                 "sign" => json.GetProperty("signature").GetString() is { Length: > 0 },
                 _ => json.GetProperty("plaintext").GetString() is { Length: > 0 } && json.GetProperty("ciphertext").GetString() is { Length: > 0 },
             };
-            Tally(phase, right ? "ok" : "wrong");
+            Tally(phase, right ? "ok" : "wrong", operation);
             if (!right)
             {
                 _violations.Enqueue($"{phase} {operation}: 200 with a wrong answer");
@@ -193,17 +197,23 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
             && !body.Contains("CKR_", StringComparison.Ordinal) && !body.Contains("   at ", StringComparison.Ordinal)
             && !body.Contains("Exception", StringComparison.Ordinal))
         {
-            Tally(phase, "503");
+            Tally(phase, "503", operation);
             return;
         }
 
-        Tally(phase, "other");
+        Tally(phase, "other", operation);
         _violations.Enqueue($"{phase} {operation}: {(int)response.StatusCode} retry-after={response.Headers.RetryAfter} {body}");
     }
 
-    private void Tally(string phase, string outcome) => _tally.AddOrUpdate($"{phase}:{outcome}", 1, (_, n) => n + 1);
+    /// <summary>Counts an answer per phase and outcome, and per phase, outcome and operation.</summary>
+    private void Tally(string phase, string outcome, string operation)
+    {
+        _tally.AddOrUpdate($"{phase}:{outcome}", 1, (_, n) => n + 1);
+        _tally.AddOrUpdate($"{phase}:{outcome}:{operation}", 1, (_, n) => n + 1);
+    }
 
-    private int Count(string phase, string outcome) => _tally.TryGetValue($"{phase}:{outcome}", out var n) ? n : 0;
+    private int Count(string phase, string outcome, string? operation = null) =>
+        _tally.TryGetValue(operation is null ? $"{phase}:{outcome}" : $"{phase}:{outcome}:{operation}", out var n) ? n : 0;
 
     private int LogCount(string text) => _host.Logs.Count(line => line.Contains(text, StringComparison.Ordinal));
 
