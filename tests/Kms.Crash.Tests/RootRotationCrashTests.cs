@@ -25,7 +25,7 @@ namespace Kms.Crash.Tests;
 /// </remarks>
 public sealed class RootRotationCrashTests(ITestOutputHelper output)
 {
-    private const int AesKeys = 120;
+    private const int AesKeys = 60;
     private const int RotationsPerKey = 5;
     private const int EcKeys = 5;
     private static readonly TimeSpan ToKill = TimeSpan.FromSeconds(120);
