@@ -86,6 +86,11 @@ fi
 # --- throw-away stack -----------------------------------------------------------------------------
 kms_softhsm_configure "$data_dir"
 kms_softhsm_ensure_token "$Kms__Hsm__TokenLabel" "$Kms__Hsm__SoPin" "$Kms__Hsm__UserPin"
+# A second token for the HSM fault tests (tests/Kms.Faults.Tests): they close its sessions and change its user PIN under
+# a running host, which must not disturb the hosts of the other test projects on the main token.
+export KmsTest__FaultToken__Label=kms-test-faults
+export KmsTest__FaultToken__UserPin=test-user-1111
+kms_softhsm_ensure_token "$KmsTest__FaultToken__Label" test-so-1111 "$KmsTest__FaultToken__UserPin"
 
 # Free ports can be taken by someone else between the check and Azurite binding them: retry.
 started=0

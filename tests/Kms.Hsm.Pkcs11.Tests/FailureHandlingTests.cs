@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using Kms.Core;
 using Kms.Core.Errors;
 using Kms.Core.Ports;
+using Kms.Hsm.Pkcs11.Internal;
 using Kms.Testing;
+using Net.Pkcs11Interop.Common;
 
 namespace Kms.Hsm.Pkcs11.Tests;
 
@@ -44,6 +46,29 @@ public sealed class FailureHandlingTests
 
         Assert.True(health.Healthy);
         Assert.Equal("ok", health.Status);
+    }
+
+    [Fact]
+    public void FindSlot_AnotherTokenOfTheModuleBroken_SkipsItAndTheConnectorStillWorks()
+    {
+        // A second token of the same module whose files vanish (a partition taken away): SoftHSM 2.6 then answers
+        // C_GetTokenInfo for its slot with CKR_GENERAL_ERROR for the rest of the process's life.
+        var library = Pkcs11Runtime.GetLibrary(_fixture.Options.LibraryPath);
+        var tokens = TokenFolder();
+        var before = Directory.GetDirectories(tokens).ToHashSet(StringComparer.Ordinal);
+        var free = library.GetSlotList(SlotsType.WithTokenPresent).First(s => !s.GetTokenInfo().TokenFlags.TokenInitialized);
+        var label = LocalStack.UniqueName("broken-");
+        free.InitToken("broken-so-0000", label);
+        var created = Assert.Single(Directory.GetDirectories(tokens), d => !before.Contains(d));
+        Directory.Delete(created, recursive: true);
+        Assert.Contains(library.GetSlotList(SlotsType.WithTokenPresent), s => Throws(() => s.GetTokenInfo()));
+
+        // Looking past it: a label no token has is simply not found, and a fresh connector finds and uses its own token.
+        Assert.Null(TokenConnection.FindSlot(library, LocalStack.UniqueName("no-such-token-")));
+        Assert.Null(TokenConnection.FindSlot(library, label));
+        using var hsm = new Pkcs11Hsm(_fixture.Options);
+        Assert.Equal(8, hsm.GenerateRandom(8).Length);
+        Assert.True(hsm.CheckHealth().Healthy);
     }
 
     [Fact]
@@ -133,6 +158,27 @@ public sealed class FailureHandlingTests
         Assert.DoesNotContain("CKR_", kms.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("CKR_", kms.ToString(), StringComparison.Ordinal);
         Assert.Null(kms.InnerException);
+    }
+
+    /// <summary>The token folder of the stack's SoftHSM2 (directories.tokendir in the file SOFTHSM2_CONF names).</summary>
+    private static string TokenFolder()
+    {
+        var config = Environment.GetEnvironmentVariable("SOFTHSM2_CONF") ?? throw new InvalidOperationException("SOFTHSM2_CONF is not set.");
+        var line = File.ReadLines(config).Select(l => l.Trim()).First(l => l.StartsWith("directories.tokendir", StringComparison.Ordinal));
+        return line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim();
+    }
+
+    private static bool Throws(Action action)
+    {
+        try
+        {
+            action();
+            return false;
+        }
+        catch (Pkcs11Exception)
+        {
+            return true;
+        }
     }
 
     private static HsmKeyRef Ref(KeySpec spec, byte[] wrapped, string rootKeyLabel) =>

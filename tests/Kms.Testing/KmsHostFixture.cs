@@ -72,8 +72,9 @@ public sealed class KmsHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var hsm = LocalStack.Configuration.GetSection("Kms:Hsm").Get<Pkcs11HsmOptions>()!;
-        hsm.RootKeyLabel = RootKeyLabel;
+        // The ceremony runs on the token the host will use: the stack's, unless the settings name another (the HSM fault tests).
+        var hsm = new ConfigurationBuilder().AddConfiguration(LocalStack.Configuration).AddInMemoryCollection(_settings).Build()
+            .GetSection("Kms:Hsm").Get<Pkcs11HsmOptions>()!;
         RootKeyCeremony.EnsureRootKey(hsm);
         _keyFile = Path.Combine(_secrets.FullName, "dev-issuer.pem");
         DevTokenIssuer.EnsureKeyFile(_keyFile);

@@ -76,13 +76,29 @@ internal sealed class TokenConnection : IDisposable
     {
         foreach (var slot in library.GetSlotList(SlotsType.WithTokenPresent))
         {
-            if (string.Equals(slot.GetTokenInfo().Label.TrimEnd(' ', '\0'), tokenLabel, StringComparison.Ordinal))
+            if (string.Equals(LabelOf(slot), tokenLabel, StringComparison.Ordinal))
             {
                 return slot;
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The label of the slot's token, or null when the token does not answer: another token of the module that is gone
+    /// or broken (SoftHSM 2.6 answers CKR_GENERAL_ERROR for one whose files were removed) must not hide ours.
+    /// </summary>
+    private static string? LabelOf(ISlot slot)
+    {
+        try
+        {
+            return slot.GetTokenInfo().Label.TrimEnd(' ', '\0');
+        }
+        catch (Pkcs11Exception)
+        {
+            return null;
+        }
     }
 
     /// <summary>Logs the user in; login state is per application and token, so another session may have done it already.</summary>
