@@ -16,8 +16,7 @@ internal static class DurableClientExtensions
     /// <summary>
     /// Schedules <paramref name="orchestrator"/> as <paramref name="instanceId"/> unless an instance with that id ever existed;
     /// a start lost to a concurrent one is not an error (that one stands), any other failure is rethrown. True when this call started it.
-    /// Calls in one process are serialized per id; calls from two processes at the same moment may both start it (the
-    /// backend keeps one instance).
+    /// Calls in one process are serialized per id; calls from two processes at the same moment may both be accepted.
     /// </summary>
     public static async Task<bool> ScheduleOnceAsync(this DurableTaskClient client, string orchestrator, object input, string instanceId,
         CancellationToken cancellationToken = default)
