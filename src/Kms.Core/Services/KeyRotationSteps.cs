@@ -150,14 +150,25 @@ public sealed partial class KeyRotationSteps
                 continue;
             }
 
-            await ConflictRetry.RunAsync(async () =>
+            var changedHere = await ConflictRetry.RunAsync(async () =>
             {
                 var fresh = await _keys.GetVersionAsync(key.KeyId, record.Version, cancellationToken) ?? record;
+                if (fresh.State != KeyVersionState.Enabled)
+                {
+                    // Changed since the list: by a second copy of this step (a re-delivered activity, which must not announce
+                    // the change twice) or by a revocation (a revoked version must never be turned back into a disabled one).
+                    return false;
+                }
+
                 var changed = fresh with { State = KeyVersionState.Disabled, StateChangedAt = _time.GetUtcNow() };
-                return await _keys.UpdateVersionAsync(changed, _events.Version(KmsEventTypes.KeyVersionDisabled, key, changed, actor), cancellationToken);
+                await _keys.UpdateVersionAsync(changed, _events.Version(KmsEventTypes.KeyVersionDisabled, key, changed, actor), cancellationToken);
+                return true;
             });
             _hsm.Evict(key.KeyId, record.Version);
-            disabled.Add(record.Version);
+            if (changedHere)
+            {
+                disabled.Add(record.Version);
+            }
         }
 
         _catalog.Invalidate(key.KeyId);

@@ -5,7 +5,9 @@ namespace Kms.Workflows.Operations;
 
 /// <summary>How an operation ended, for the kms.operations.completed counter: <see cref="Completed"/> or <see cref="Failed"/>
 /// (a cancelled one is terminated, so the cancel request counts it: see <see cref="OperationsService.CancelAsync"/>).</summary>
-public sealed record OperationEnded(string Type, string Result)
+/// <param name="OperationId">The orchestration instance: a re-delivered activity for the same operation is not counted again.
+/// Null in histories written before it existed (then every delivery counts).</param>
+public sealed record OperationEnded(string Type, string Result, string? OperationId = null)
 {
     public const string Completed = "completed";
     public const string Failed = "failed";
@@ -14,18 +16,56 @@ public sealed record OperationEnded(string Type, string Result)
 
 /// <summary>
 /// Counts an operation's end. An activity, not orchestrator code: an orchestrator runs again on every replay and would
-/// count each time, while an activity's execution is recorded in the history and not repeated.
+/// count each time, while a completed activity's result is recorded in the history and not repeated. Activities are
+/// still delivered at least once (a result lost in a crash, a run longer than the work-item visibility timeout), so the
+/// operations this process counted are remembered and a second delivery counts nothing. The counter lives in the
+/// process like this memory: a delivery to another process after a crash counts there, where the first count died.
 /// </summary>
 public sealed class RecordOperationEndedActivity(KmsMetrics metrics) : TaskActivity<OperationEnded, bool>
 {
+    private static readonly RecentIds Counted = new(4096);
+
     public override Task<bool> RunAsync(TaskActivityContext context, OperationEnded input) => Execute(metrics, input);
 
+    /// <summary>Counts the end; false when this process already counted this operation's end.</summary>
     public static Task<bool> Execute(KmsMetrics metrics, OperationEnded input)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(input);
+        if (input.OperationId is { } id && !Counted.Add(metrics, id))
+        {
+            return Task.FromResult(false);
+        }
+
         metrics.OperationCompleted(input.Type, input.Result);
         return Task.FromResult(true);
+    }
+
+    /// <summary>The last <c>capacity</c> ids seen per <see cref="KmsMetrics"/> instance (one per host), oldest forgotten first.</summary>
+    private sealed class RecentIds(int capacity)
+    {
+        private readonly Lock _gate = new();
+        private readonly HashSet<(KmsMetrics, string)> _seen = [];
+        private readonly Queue<(KmsMetrics, string)> _order = new();
+
+        public bool Add(KmsMetrics owner, string id)
+        {
+            lock (_gate)
+            {
+                if (!_seen.Add((owner, id)))
+                {
+                    return false;
+                }
+
+                _order.Enqueue((owner, id));
+                if (_order.Count > capacity)
+                {
+                    _seen.Remove(_order.Dequeue());
+                }
+
+                return true;
+            }
+        }
     }
 }
 
@@ -63,7 +103,7 @@ internal static class OperationEnd
     {
         try
         {
-            await context.CallActivityAsync<bool>(nameof(RecordOperationEndedActivity), new OperationEnded(type, result));
+            await context.CallActivityAsync<bool>(nameof(RecordOperationEndedActivity), new OperationEnded(type, result, context.InstanceId));
         }
         catch (TaskFailedException)
         {
