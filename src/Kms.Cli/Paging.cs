@@ -11,7 +11,8 @@ internal static class Paging
 
     /// <param name="path">The list route with its filters, e.g. <c>api/operations?type=rotation</c>.</param>
     /// <param name="member">The array member of each page, e.g. <c>keys</c>.</param>
-    public static async Task<PagedItems> AllAsync(KmsConnection connection, string path, string member, string? keyId = null)
+    /// <param name="limit">Stop once this many items are in hand (a filtered audit query can answer short pages).</param>
+    public static async Task<PagedItems> AllAsync(KmsConnection connection, string path, string member, string? keyId = null, int limit = int.MaxValue)
     {
         var items = new JsonArray();
         string? token = null;
@@ -38,11 +39,14 @@ internal static class Paging
             foreach (var item in array.ToArray())
             {
                 array.Remove(item);
-                items.Add(item);
+                if (items.Count < limit)
+                {
+                    items.Add(item);
+                }
             }
 
             token = body["continuationToken"]?.GetValue<string>();
-            if (string.IsNullOrEmpty(token))
+            if (string.IsNullOrEmpty(token) || items.Count >= limit)
             {
                 break;
             }

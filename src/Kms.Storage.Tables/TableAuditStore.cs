@@ -203,6 +203,11 @@ internal sealed class TableAuditStore : IAuditStore
                 filter.Append(" and ").Append(time);
             }
 
+            if (AuditBlocks.FieldsFilter(query) is { } fields)
+            {
+                filter.Append(" and ").Append(fields);
+            }
+
             var found = new List<AuditRecord>(pageSize);
             var rowsRead = 0;
             AuditPosition? last = null;
@@ -236,14 +241,17 @@ internal sealed class TableAuditStore : IAuditStore
             return new Kms.Core.Page<AuditRecord>(found, null);
         }, cancellationToken);
 
-    /// <summary>Stored rows (blocks of up to 98 records) one query page reads before it answers with what it found.</summary>
-    public const int MaxRowsPerPage = 200;
+    /// <summary>
+    /// Stored rows (blocks of up to 98 records) one query page reads before it answers with what it found: the Table
+    /// service's own page size, whose filtered queries can answer short or empty pages with a token as well.
+    /// </summary>
+    public const int MaxRowsPerPage = 1000;
 
     private static bool Matches(AuditQuery query, AuditEntry entry) =>
         (query.KeyId is null || entry.KeyId == query.KeyId) &&
         (query.Principal is null || entry.Principal == query.Principal) &&
         (query.Operation is null || entry.Operation == query.Operation) &&
-        (query.Result is null || ResultOf(entry.Status) == query.Result) &&
+        (query.Result is null || AuditBlocks.ResultOf(entry.Status) == query.Result) &&
         (query.From is not { } from || entry.Time >= from) &&
         (query.To is not { } to || entry.Time < to);
 
@@ -285,14 +293,6 @@ internal sealed class TableAuditStore : IAuditStore
     }
 
     private static string Seq(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
-
-    /// <summary>Success, denied (401/403) or failure: the result filter of GET /api/audit.</summary>
-    public static string ResultOf(int status) => status switch
-    {
-        < 400 => "success",
-        401 or 403 => "denied",
-        _ => "failure",
-    };
 
     private static AuditSigningKey ToSigningKey(TableEntity row) =>
         new(row.GetBinary("WrappedMaterial") ?? [], row.GetBinary("PublicKey") ?? [], row.GetString("RootKeyLabel") ?? "", row.ETag.ToString());

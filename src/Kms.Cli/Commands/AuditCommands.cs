@@ -19,9 +19,15 @@ internal static class AuditCommands
             ? int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1000 ? n : throw new UsageException("'--limit' must be 1 to 1000")
             : 50;
         using var connection = KmsConnection.Create(parsed, context, KmsRoles.Auditor);
-        var response = (await connection.GetAsync(BuildQuery(parsed, limit))).EnsureSuccess(parsed.Single("key"));
+        // Filters are applied inside stored blocks, so a page can be short: follow the tokens until the limit.
+        var records = await Paging.AllAsync(connection, BuildQuery(parsed, limit), "records", parsed.Single("key"), limit);
+        if (parsed.Flag(ApiCommand.JsonFlag))
+        {
+            ApiCommand.WriteJson(context, records.Json);
+            return ExitCodes.Success;
+        }
 
-        ApiCommand.Write(context, parsed, response, () => FormatRecords(response.Body));
+        Output.TextTable.Write(context.Out, FormatRecords(records.Json.ToJsonString()));
         return ExitCodes.Success;
     }
 

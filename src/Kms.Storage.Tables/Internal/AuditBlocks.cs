@@ -136,8 +136,63 @@ internal static class AuditBlocks
             entity[ChunkName(i)] = json.Slice(i * ChunkBytes, Math.Min(ChunkBytes, json.Length - (i * ChunkBytes))).ToArray();
         }
 
+        var batch = Enumerable.Range(start, count).Select(i => records[i].Entry).ToList();
+        foreach (var field in FilterFields)
+        {
+            var values = batch.Select(field.Value).Distinct(StringComparer.Ordinal).Take(2).ToList();
+            if (values.Count == 1 && values[0] is not null)
+            {
+                entity[field.Name] = values[0];
+            }
+            else
+            {
+                entity[field.Name + MixedSuffix] = true;
+            }
+        }
+
         return entity;
     }
+
+    /// <summary>
+    /// A server-side filter for the query filters that <see cref="Block"/> can answer: a block whose records all share
+    /// the value carries it as a property (low traffic makes one-record blocks, which always do); a block with several
+    /// values carries a "Mixed" flag and is read and filtered record by record. Legacy rows carry the plain columns.
+    /// </summary>
+    public static string? FieldsFilter(AuditQuery query)
+    {
+        var clauses = new List<string>();
+        foreach (var field in FilterFields)
+        {
+            if (field.Wanted(query) is { } value)
+            {
+                // Property names are ours (constants); only the value is the caller's, so only it goes through the escaping formatter.
+                clauses.Add($"({field.Name} eq {TableClient.CreateQueryFilter($"{value}")} or {field.Name}{MixedSuffix} eq true)");
+            }
+        }
+
+        return clauses.Count == 0 ? null : string.Join(" and ", clauses);
+    }
+
+    private const string MixedSuffix = "Mixed";
+
+    // The query filters of GET /api/audit other than time; names match the legacy columns, so one filter serves both.
+    private static readonly FilterField[] FilterFields =
+    [
+        new("KeyId", e => e.KeyId, q => q.KeyId),
+        new("Principal", e => e.Principal, q => q.Principal),
+        new("Operation", e => e.Operation, q => q.Operation),
+        new("Result", e => ResultOf(e.Status), q => q.Result),
+    ];
+
+    /// <summary>Success, denied (401/403) or failure: the result filter of GET /api/audit.</summary>
+    public static string ResultOf(int status) => status switch
+    {
+        < 400 => "success",
+        401 or 403 => "denied",
+        _ => "failure",
+    };
+
+    private sealed record FilterField(string Name, Func<AuditEntry, string?> Value, Func<AuditQuery, string?> Wanted);
 
     private static string ChunkName(int index) => "R" + index.ToString("D2", CultureInfo.InvariantCulture);
 

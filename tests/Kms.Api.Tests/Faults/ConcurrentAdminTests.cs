@@ -141,15 +141,7 @@ public sealed class ConcurrentAdminTests(KmsHostFixture host) : IClassFixture<Km
         var records = new List<JsonElement>();
         foreach (var who in new[] { principal, principal + "-crypto" })
         {
-            string? continuation = null;
-            do
-            {
-                var page = await auditor.GetFromJsonAsync<JsonElement>(
-                    $"/api/audit?principal={who}&pageSize=1000" + (continuation is null ? "" : $"&continuationToken={Uri.EscapeDataString(continuation)}"));
-                records.AddRange(page.GetProperty("records").EnumerateArray());
-                continuation = page.TryGetProperty("continuationToken", out var next) ? next.GetString() : null;
-            }
-            while (continuation is not null);
+            records.AddRange(await AuditPages.ReadAllAsync(auditor, $"principal={who}&pageSize=1000"));
         }
 
         foreach (var answer in sent.Where(s => s.Status != HttpStatusCode.ServiceUnavailable))

@@ -61,7 +61,6 @@ public sealed class RedeliveryHost : IAsyncLifetime
     public async Task<int> AuditRecordsAsync(string keyId)
     {
         using var auditor = Host.CreateClient("redelivery-auditor", KmsRoles.Auditor);
-        var page = await auditor.GetFromJsonAsync<JsonElement>($"/api/audit?keyId={keyId}&pageSize=1000");
-        return page.GetProperty("records").GetArrayLength();
+        return (await AuditPages.ReadAllAsync(auditor, $"keyId={keyId}&pageSize=1000")).Count;
     }
 }
