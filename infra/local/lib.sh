@@ -590,14 +590,20 @@ for (const file of files) {
     const c = attributes(countersTag[1]);
     const n = (name) => Number(c[name] ?? 0);
     const p = n("passed");
-    const f = n("failed") + n("error") + n("timeout") + n("aborted");
+    let f = n("failed") + n("error") + n("timeout") + n("aborted");
+    // A crashed test host ends the run "Aborted" with no failed test counted: count the run itself as one failure, so
+    // the totals line never says "0 failed" about a run that failed.
+    const outcome = (xml.match(/<ResultSummary\b[^>]*\boutcome="([^"]*)"/) ?? [])[1] ?? "";
+    const aborted = f === 0 && /^(Aborted|Failed|Error)$/i.test(outcome);
+    if (aborted) f = 1;
     // The test assembly path: <TestMethod codeBase> keeps its case (<UnitTest storage> is lower-cased);
     // a run without tests has neither, then the file name stands in.
     const assembly = xml.match(/<TestMethod\b[^>]*\bcodeBase="([^"]+)"/) ?? xml.match(/<UnitTest\b[^>]*\bstorage="([^"]+)"/);
     const project = assembly ? path.basename(assembly[1].replace(/\\/g, "/")).replace(/\.dll$/i, "") : path.basename(file);
     // A project whose tests a --filter excluded ran nothing: leave it out of the per-project lines.
     if (!assembly && n("total") === 0 && f === 0) continue;
-    rows.push({ project, p, f, total: n("total") });
+    if (aborted) console.log(`  ${project}: the run ended ${outcome} without a failed test (test host crashed?); counted as 1 failed`);
+    rows.push({ project, p, f, total: Math.max(n("total"), p + f) });
     passed += p;
     failed += f;
 }

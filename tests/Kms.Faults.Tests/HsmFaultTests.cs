@@ -51,6 +51,9 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly ConcurrentQueue<string> _violations = new();
     private volatile string _phase = Before;
 
+    // Each worker holds one slot per request; a fault takes them all, so it lands between requests (see InjectAsync).
+    private readonly SemaphoreSlim _inFlight = new(Workers, Workers);
+
     public Task InitializeAsync() => _host.InitializeAsync();
 
     public Task DisposeAsync() => _host.DisposeAsync();
@@ -82,7 +85,7 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
             for (var i = 0; i < 3; i++)
             {
                 var served = Count(SessionsClosed, "ok");
-                _token.CloseAllSessions();
+                await InjectAsync(_token.CloseAllSessions);
                 await WaitForAsync(() => Count(SessionsClosed, "ok") >= served + 10, $"successes after closing every session ({i + 1})");
             }
 
@@ -92,9 +95,12 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Fault 2: the token unavailable: all sessions closed and the service's login refused, held for a while.
             _phase = Unavailable;
-            _token.ChangeUserPin(_token.UserPin, TemporaryPin);
-            pinChanged = true;
-            _token.CloseAllSessions();
+            await InjectAsync(() =>
+            {
+                _token.ChangeUserPin(_token.UserPin, TemporaryPin);
+                pinChanged = true;
+                _token.CloseAllSessions();
+            });
             var refusedBefore = LogCount("Pkcs11Hsm [2001]");
             await WaitForHealthAsync(HttpStatusCode.ServiceUnavailable, "unavailable");
             // "A while" counted in attempts, not seconds: the host tried to reconnect (and was refused) several times,
@@ -146,8 +152,9 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
     {
         for (var i = worker; !stop.IsCancellationRequested; i++)
         {
-            var phase = _phase;
             var operation = Operations[i % Operations.Length];
+            await _inFlight.WaitAsync(CancellationToken.None);
+            var phase = _phase;
             try
             {
                 // Not cancelled by stop: a request in flight is answered and judged like every other.
@@ -164,6 +171,34 @@ public sealed class HsmFaultTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 _violations.Enqueue($"{phase} {operation}: no answer ({e.Message})");
             }
+            finally
+            {
+                _inFlight.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Injects a fault between requests: waits until no request is in flight, blocks new ones, injects, lets them go.
+    /// The host's pooled sessions, login and unwrapped key handles are still gone under its feet, which is the fault;
+    /// what is left out is a session closed in the middle of a PKCS#11 call. A real HSM answers that call with an error,
+    /// but SoftHSM2 frees the session under the running call and the process can crash (it did, once in a CI run), so
+    /// that case would test SoftHSM, not the service.
+    /// </summary>
+    private async Task InjectAsync(Action fault)
+    {
+        for (var i = 0; i < Workers; i++)
+        {
+            await _inFlight.WaitAsync();
+        }
+
+        try
+        {
+            fault();
+        }
+        finally
+        {
+            _inFlight.Release(Workers);
         }
     }
 
