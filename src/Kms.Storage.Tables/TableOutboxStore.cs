@@ -198,9 +198,7 @@ internal sealed class TableOutboxStore : IOutboxStore
     {
         var first = rows.Min(r => r.GetInt64(OutboxRows.FirstSequence) ?? 0);
         var last = rows.Max(r => r.GetInt64(OutboxRows.LastSequence) ?? 0);
-        // A batch's block starts at the batch's first sequence (legacy chains: one row per record).
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {chainId} and ((RowKey ge {AuditBlocks.BlockKey(first)} and RowKey le {AuditBlocks.BlockKey(last)}) or (RowKey ge {AuditBlocks.LegacyRowKey(first)} and RowKey le {AuditBlocks.LegacyRowKey(last)}))");
+        var filter = AuditBlocks.BatchRangeFilter(chainId, first, last);
         var records = new SortedList<long, AuditRecord>();
         await foreach (var row in _tables.Audit.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {

@@ -43,6 +43,11 @@ internal static class AuditBlocks
 
     public static string LegacyRowKey(long sequence) => LegacyRowPrefix + Seq(sequence);
 
+    /// <summary>The rows holding records <paramref name="first"/>..<paramref name="last"/> of a chain whose batches start at
+    /// those numbers (the outbox names batches by first and last sequence): blocks, or legacy one-record rows.</summary>
+    public static string BatchRangeFilter(string chainId, long first, long last) => TableClient.CreateQueryFilter(
+        $"PartitionKey eq {chainId} and ((RowKey ge {BlockKey(first)} and RowKey le {BlockKey(last)}) or (RowKey ge {LegacyRowKey(first)} and RowKey le {LegacyRowKey(last)}))");
+
     /// <summary>The block entities of one batch (consecutive records of one chain): one, or several when it is very large.</summary>
     public static IEnumerable<TableEntity> ToEntities(IReadOnlyList<AuditRecord> records)
     {
@@ -84,7 +89,7 @@ internal static class AuditBlocks
             bytes.Write(chunk);
         }
 
-        return Read(row.PartitionKey, bytes.WrittenSpan);
+        return Read(row.PartitionKey, bytes.WrittenMemory);
     }
 
     /// <summary>The hash a stored block ends with (the retry check), or null for a legacy row.</summary>
@@ -244,10 +249,10 @@ internal static class AuditBlocks
         json.WriteEndArray();
     }
 
-    private static List<AuditRecord> Read(string chainId, ReadOnlySpan<byte> bytes)
+    private static List<AuditRecord> Read(string chainId, ReadOnlyMemory<byte> bytes)
     {
         var records = new List<AuditRecord>();
-        using var document = JsonDocument.Parse(bytes.ToArray());
+        using var document = JsonDocument.Parse(bytes);
         foreach (var r in document.RootElement.EnumerateArray())
         {
             var entry = new AuditEntry(new DateTimeOffset(r.GetProperty("t").GetInt64(), TimeSpan.Zero), Optional(r, "p"), List(r, "ro"),

@@ -33,50 +33,38 @@ public sealed class RewrapSteps
         var page = await source.ReadPageAsync(request.Continuation, PageSize, cancellationToken);
         var from = request.Input.FromVersions?.ToHashSet();
         int done = 0, skipped = 0, failed = 0, conflicts = 0;
+        // Where each item ends up; null is an item that kept changing under us (a conflict).
+        void Count(RewrapOutcome? outcome)
+        {
+            switch (outcome)
+            {
+                case RewrapOutcome.Rewrapped: done++; break;
+                case RewrapOutcome.Failed: failed++; break;
+                case null: conflicts++; break;
+                default: skipped++; break;
+            }
+        }
+
         // First every item's new ciphertext, then all the writes at once (the source batches them); an item changed
         // since the read is settled one by one below.
         var writes = new List<RewrapWrite>(page.Items.Count);
         foreach (var item in page.Items)
         {
             var result = _rewrapper.Rewrap(target, item.Ciphertext, item.Context, from);
-            switch (result.Outcome)
+            if (result.Outcome == RewrapOutcome.Rewrapped)
             {
-                case RewrapOutcome.AlreadyCurrent or RewrapOutcome.NotSelected:
-                    skipped++;
-                    break;
-                case RewrapOutcome.Failed:
-                    failed++;
-                    break;
-                default:
-                    writes.Add(new RewrapWrite(item, result.Ciphertext!));
-                    break;
+                writes.Add(new RewrapWrite(item, result.Ciphertext!));
+            }
+            else
+            {
+                Count(result.Outcome);
             }
         }
 
         var written = writes.Count == 0 ? [] : await source.WriteManyAsync(writes, cancellationToken);
         for (var i = 0; i < writes.Count; i++)
         {
-            if (written[i])
-            {
-                done++;
-                continue;
-            }
-
-            switch (await SettleChangedAsync(source, target, writes[i].Item.Id, from, cancellationToken))
-            {
-                case RewrapOutcome.Rewrapped:
-                    done++;
-                    break;
-                case RewrapOutcome.Failed:
-                    failed++;
-                    break;
-                case null:
-                    conflicts++;
-                    break;
-                default:
-                    skipped++;
-                    break;
-            }
+            Count(written[i] ? RewrapOutcome.Rewrapped : await SettleChangedAsync(source, target, writes[i].Item.Id, from, cancellationToken));
         }
 
         // Counted by the activity that did the work; an item left by lost write races counts as failed (the page reports it as a conflict).
