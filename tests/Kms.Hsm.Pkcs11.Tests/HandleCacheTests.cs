@@ -4,7 +4,7 @@ using Kms.Core;
 namespace Kms.Hsm.Pkcs11.Tests;
 
 /// <summary>Unwrapped handles on the real token: one per key version, dropped by Evict, unwrapped again on next use.</summary>
-[Collection(HandleCacheCollection.Name)]
+[Collection(SessionObjectCountCollection.Name)]
 public sealed class HandleCacheTests
 {
     private readonly SoftHsmFixture _fixture;
@@ -88,14 +88,4 @@ public sealed class HandleCacheTests
         // PKCS#1 v1.5 is deterministic: every caller used the same key.
         Assert.Single(signatures.Select(Convert.ToHexString).Distinct());
     }
-}
-
-/// <summary>
-/// The handle-cache tests count the token's session objects, which every connector in the process shares: run alone, so
-/// another test class's unwraps or evictions cannot change the count between two reads (a fresh-clone run saw 38 for 39).
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HandleCacheCollection : ICollectionFixture<SoftHsmFixture>
-{
-    public const string Name = "Handle cache (alone)";
 }

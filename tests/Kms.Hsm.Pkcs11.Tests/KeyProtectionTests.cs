@@ -9,7 +9,7 @@ using Net.Pkcs11Interop.HighLevelAPI;
 namespace Kms.Hsm.Pkcs11.Tests;
 
 /// <summary>Key material stays inside the HSM: readable by nobody, and useless outside its root key.</summary>
-[Collection(SoftHsmCollection.Name)]
+[Collection(SessionObjectCountCollection.Name)]
 public sealed class KeyProtectionTests
 {
     private readonly SoftHsmFixture _fixture;

@@ -13,7 +13,7 @@ namespace Kms.Hsm.Pkcs11.Tests;
 /// new root, the current root is recorded on the token for every connector, and a retired root is gone. Each test
 /// works on a root family of its own, so the shared root of the other tests is never touched.
 /// </summary>
-[Collection(SoftHsmCollection.Name)]
+[Collection(SessionObjectCountCollection.Name)]
 public sealed class RootRotationTests : IDisposable
 {
     private readonly SoftHsmFixture _fixture;
