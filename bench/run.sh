@@ -18,7 +18,10 @@
 # defaults it takes about 4-5 minutes after the build.
 #
 # Environment:
-#   BENCH_SECONDS   length of each measured run (default 10; each run has a 2 s warm-up too)
+#   BENCH_SECONDS   length of each measured run (default 5)
+#   BENCH_RUNS      measured runs per figure (default 3): the figure is the median run, every run's rate printed
+#                   beside it (one run on this shared 2-core machine moves by 10 % or more)
+#   BENCH_WARMUP    seconds of load before a figure's runs (default 2)
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
@@ -28,7 +31,7 @@
 # Targets of skipped parts show "not run" in the table.
 set -euo pipefail
 
-seconds="${BENCH_SECONDS:-10}"
+seconds="${BENCH_SECONDS:-5}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 kms_bench_prepare bench "${BENCH_EVENTS:-1}"
@@ -44,6 +47,8 @@ if [[ "${BENCH_EVENTS:-1}" == 1 ]]; then
     export Kms__LocalEventGrid__RetryInitialDelay=00:00:01 Kms__LocalEventGrid__RetryMaxDelay=00:00:02
 fi
 kms_bench_start_host
+# The HTTP benchmark prints the CPU the host, Azurite and itself spend per operation (they share the machine's cores).
+export BENCH_AZURITE_PID="$KMS_AZURITE_PID"
 # The bench processes record their figures here; each prints the targets its figures complete, the last the table.
 export BENCH_FIGURES="$data_dir/figures.tsv"
 printf 'host.healthy_s\t%s\n' "$host_healthy_seconds" >>"$BENCH_FIGURES"

@@ -49,7 +49,7 @@ internal static class K8sPluginBench
             var sample = await client.EncryptAsync(new EncryptRequest { Plaintext = seed, Uid = "bench" });
             var status = await client.StatusAsync(new StatusRequest());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Kubernetes KMS v2 plugin over a unix socket (32-byte DEK seeds, healthz {status.Healthz}, key_id {status.KeyId}, {duration.TotalSeconds:F0} s per run after a 2 s warm-up)"));
+                $"Kubernetes KMS v2 plugin over a unix socket (32-byte DEK seeds, healthz {status.Healthz}, key_id {status.KeyId}, {Load.Describe(duration)})"));
 
             foreach (var concurrency in new[] { 1, 16 })
             {

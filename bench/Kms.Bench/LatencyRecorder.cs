@@ -23,9 +23,19 @@ internal sealed class LatencyRecorder
     public string Summarise(string name, int concurrency, TimeSpan elapsed, int errors) => Measure(name, concurrency, elapsed, errors).ToString();
 }
 
-/// <summary>One measured run: its printed line is <see cref="ToString"/>.</summary>
+/// <summary>
+/// One measured run, or the median of several (<see cref="RunRates"/>: every run's rate, in order): its printed line is
+/// <see cref="ToString"/>.
+/// </summary>
 internal sealed record Measurement(string Name, int Concurrency, int Ops, double OpsPerSecond, double P50, double P95, double P99, int Errors)
 {
+    public IReadOnlyList<double> RunRates { get; init; } = [];
+
+    /// <summary>The CPU each process of the stack spent per operation in this run ("" when not metered).</summary>
+    public string CpuPerOperation { get; init; } = "";
+
     public override string ToString() => FormattableString.Invariant(
-        $"{Name,-34} c={Concurrency,-3} ops={Ops,-8} ops/s={OpsPerSecond,10:F0}  p50={P50,7:F3} ms  p95={P95,7:F3} ms  p99={P99,7:F3} ms  errors={Errors}");
+        $"{Name,-34} c={Concurrency,-3} ops={Ops,-8} ops/s={OpsPerSecond,10:F0}  p50={P50,7:F3} ms  p95={P95,7:F3} ms  p99={P99,7:F3} ms  errors={Errors}")
+        + (RunRates.Count > 1 ? $"  (median of {RunRates.Count} runs: {string.Join(" / ", RunRates.Select(r => r.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} ops/s)" : "")
+        + (CpuPerOperation.Length > 0 ? "  " + CpuPerOperation : "");
 }

@@ -5,15 +5,39 @@ namespace Kms.Bench;
 /// <summary>The one timed load loop every benchmark runs: closed loop, <c>concurrency</c> workers back to back.</summary>
 internal static class Load
 {
-    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+    /// <summary>Before the measured runs (BENCH_WARMUP seconds, default 2): connections, caches and the JIT settle.</summary>
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(EnvironmentNumber("BENCH_WARMUP", 2));
 
-    /// <summary>A 2 s warm-up, then <paramref name="duration"/> measured.</summary>
-    public static async Task<Measurement> MeasureAsync(string name, int concurrency, TimeSpan duration, Func<Task<bool>> operation)
+    /// <summary>
+    /// Measured runs per figure (BENCH_RUNS, default 3): one run on a shared 2-core machine moves by 10 % or more, so a
+    /// figure is the median run, with every run's rate printed beside it.
+    /// </summary>
+    public static readonly int Runs = Math.Max(1, (int)EnvironmentNumber("BENCH_RUNS", 3));
+
+    /// <summary>How each figure is taken, for a benchmark's heading: "3 runs of 5 s (the median run) after a 2 s warm-up".</summary>
+    public static string Describe(TimeSpan duration) => Runs == 1
+        ? FormattableString.Invariant($"{duration.TotalSeconds:F0} s per run after a {WarmUp.TotalSeconds:F0} s warm-up")
+        : FormattableString.Invariant($"{Runs} runs of {duration.TotalSeconds:F0} s (the median run) after a {WarmUp.TotalSeconds:F0} s warm-up");
+
+    /// <summary>A warm-up, then <see cref="Runs"/> runs of <paramref name="duration"/>; the run with the median rate.</summary>
+    /// <param name="cpu">When given, the CPU each process of the stack spent per operation in each run.</param>
+    public static async Task<Measurement> MeasureAsync(string name, int concurrency, TimeSpan duration, Func<Task<bool>> operation,
+        CpuMeter? cpu = null)
     {
         await RunFor(WarmUp, concurrency, null, operation);
-        var recorder = new LatencyRecorder(concurrency);
-        var (elapsed, errors) = await RunFor(duration, concurrency, recorder, operation);
-        return recorder.Measure(name, concurrency, elapsed, errors);
+        var runs = new List<Measurement>(Runs);
+        for (var run = 0; run < Runs; run++)
+        {
+            var recorder = new LatencyRecorder(concurrency);
+            var before = cpu?.Sample();
+            var (elapsed, errors) = await RunFor(duration, concurrency, recorder, operation);
+            var measured = recorder.Measure(name, concurrency, elapsed, errors);
+            runs.Add(cpu is null ? measured : measured with { CpuPerOperation = cpu.PerOperation(before!, cpu.Sample(), measured.Ops) });
+        }
+
+        // The median run by rate, latencies from that same run (not medians of each column, which no run had).
+        var median = runs.OrderBy(r => r.OpsPerSecond).ElementAt(runs.Count / 2);
+        return median with { RunRates = [.. runs.Select(r => r.OpsPerSecond)], Errors = runs.Sum(r => r.Errors) };
     }
 
     /// <summary>
@@ -48,4 +72,8 @@ internal static class Load
         await Task.WhenAll(workers);
         return (stopwatch.Elapsed, errors);
     }
+
+    private static double EnvironmentNumber(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 }

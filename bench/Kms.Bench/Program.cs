@@ -79,10 +79,11 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var ecKey = await BenchApi.CreateKeyAsync(client, "EC_P256", "signing benchmark");
     var rsaKey = await BenchApi.CreateKeyAsync(client, "RSA_2048", "signing benchmark");
 
-    Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, bearer token + authorization, {duration.TotalSeconds:F0} s per run after a 2 s warm-up)");
+    var cpu = CpuMeter.ForStack(hostPid);
+    Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, bearer token + authorization, {Load.Describe(duration)})");
     async Task<Measurement> Run(string operation, string label, int concurrency, Func<Task<bool>> once, params (string Key, double Value)[] extra)
     {
-        var measured = await Load.MeasureAsync("http " + label, concurrency, duration, once);
+        var measured = await Load.MeasureAsync("http " + label, concurrency, duration, once, cpu);
         Console.WriteLine(measured + scorecard.Record([(BenchTargets.HttpOps(operation, concurrency), measured.OpsPerSecond),
             (BenchTargets.HttpP50(operation, concurrency), measured.P50), (BenchTargets.HttpP99(operation, concurrency), measured.P99), .. extra]));
         return measured;
@@ -94,7 +95,7 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var rss = new RssPeakSampler(hostPid);
     await Run("encrypt", "encrypt 1 KiB", 16, encrypt);
     await Run("decrypt", "decrypt 1 KiB", 16, decrypt);
-    var batched = await Load.MeasureAsync(FormattableString.Invariant($"http batch encrypt {batchSize}x1 KiB"), 16, duration, batch);
+    var batched = await Load.MeasureAsync(FormattableString.Invariant($"http batch encrypt {batchSize}x1 KiB"), 16, duration, batch, cpu);
     Console.WriteLine(FormattableString.Invariant($"{batched}  items/s={batched.OpsPerSecond * batchSize:F0}")
         + (batchSize < 1000 ? FormattableString.Invariant($" (the API takes at most {batchSize} items)") : "")
         + scorecard.Record((BenchTargets.BatchEncryptItems, batched.OpsPerSecond * batchSize)));
