@@ -22,6 +22,8 @@
 #   BENCH_RUNS      measured runs per figure (default 3): the figure is the median run, every run's rate printed
 #                   beside it (one run on this shared 2-core machine moves by 10 % or more)
 #   BENCH_WARMUP    seconds of load before a figure's runs (default 2)
+#   BENCH_HOST_WARMUP  seconds of each HTTP operation at c=16 before the first HTTP figure (default 3; 0: measure
+#                   from a cold start, while the JIT still compiles the request path)
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
