@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 namespace Kms.Client.Envelope.Internal;
 
 /// <summary>
-/// The per-message AES-256-GCM key and the nonces and AAD of the header tag and the frames. One instance per message.
+/// The AES-256-GCM key, nonces and AAD of one message's header tag and frames. The key is either the message's own
+/// (derived for this message and disposed with it) or rented from a <see cref="ContentKey"/> shared by many messages
+/// (given back on dispose).
 /// </summary>
 internal sealed class MessageCipher : IDisposable
 {
@@ -15,45 +17,61 @@ internal sealed class MessageCipher : IDisposable
 
     private const int FrameAadLength = MessageHeader.MessageIdLength + 4 + 1 + 4;
 
-    // HKDF info: a label so this key can never coincide with a key derived from the same data key for another purpose,
-    // plus the suite id so two suites never share a content key.
-    private static readonly byte[] s_infoLabel = "Kms.Client.Envelope v1 content key"u8.ToArray();
-
     private readonly AesGcm _aes;
+    private readonly ContentKey? _owner;
     private readonly byte[] _messageId;
 
-    private MessageCipher(AesGcm aes, byte[] messageId)
+    // The nonce's first 8 bytes: zero in version 1 (the key is unique per message), the message number in version 2.
+    private readonly ulong _noncePrefix;
+
+    private MessageCipher(AesGcm aes, ContentKey? owner, byte[] messageId, ulong noncePrefix)
     {
         _aes = aes;
+        _owner = owner;
         _messageId = messageId;
+        _noncePrefix = noncePrefix;
     }
 
+    /// <summary>The message id the header carries; its frames' AAD starts with it.</summary>
+    public byte[] MessageId => _messageId;
+
     /// <summary>
-    /// Derives the content key: HKDF-SHA256(IKM = data key, salt = message id, info = label || suite id). A data key
-    /// reused from the cache for many messages gets a fresh content key per message, so sequence-number nonces never
-    /// repeat under one key.
+    /// A cipher with a key of the message's own, derived from <paramref name="messageId"/>: version 1 with
+    /// HKDF salt = the whole id and nonce prefix 0; version 2 with salt = its first 24 bytes and nonce prefix = its last
+    /// 8 (the message number). Decryption always takes this path, and so does encryption without a shared key.
     /// </summary>
-    public static MessageCipher Create(ReadOnlySpan<byte> dataKey, byte[] messageId, EnvelopeAlgorithmSuite suite)
+    public static MessageCipher Create(ReadOnlySpan<byte> dataKey, byte[] messageId, EnvelopeAlgorithmSuite suite, byte formatVersion)
     {
-        if (dataKey.Length != DataKeyLength)
-        {
-            throw new EnvelopeDecryptionException(EnvelopeErrorReason.InvalidDataKey, "The data key is not 256 bits long.");
-        }
-
-        Span<byte> info = stackalloc byte[s_infoLabel.Length + 2];
-        s_infoLabel.CopyTo(info);
-        BinaryPrimitives.WriteUInt16BigEndian(info[s_infoLabel.Length..], (ushort)suite);
-
         Span<byte> contentKey = stackalloc byte[DataKeyLength];
         try
         {
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, dataKey, contentKey, messageId, info);
-            return new MessageCipher(new AesGcm(contentKey, TagLength), messageId);
+            var salt = formatVersion == 1 ? messageId.AsSpan() : messageId.AsSpan(0, ContentKey.SaltLength);
+            ContentKey.Derive(dataKey, suite, formatVersion, salt, contentKey);
+            var noncePrefix = formatVersion == 1 ? 0 : BinaryPrimitives.ReadUInt64BigEndian(messageId.AsSpan(ContentKey.SaltLength));
+            return new MessageCipher(new AesGcm(contentKey, TagLength), owner: null, messageId, noncePrefix);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(contentKey);
         }
+    }
+
+    /// <summary>
+    /// A version 2 cipher under a shared <paramref name="contentKey"/> for message number
+    /// <paramref name="messageNumber"/> (reserved by the caller); null if the key retired meanwhile.
+    /// </summary>
+    public static MessageCipher? TryCreate(ContentKey contentKey, ulong messageNumber)
+    {
+        var aes = contentKey.Rent();
+        if (aes is null)
+        {
+            return null;
+        }
+
+        var messageId = new byte[MessageHeader.MessageIdLength];
+        contentKey.Salt.CopyTo(messageId, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(messageId.AsSpan(ContentKey.SaltLength), messageNumber);
+        return new MessageCipher(aes, contentKey, messageId, messageNumber);
     }
 
     /// <summary>The header tag: GCM over no plaintext, AAD = the header bytes, nonce = sequence number 0.</summary>
@@ -106,12 +124,23 @@ internal sealed class MessageCipher : IDisposable
         }
     }
 
-    public void Dispose() => _aes.Dispose();
-
-    // Nonce = 8 zero bytes || u32 sequence number: unique per frame within the message, and the key is unique per message.
-    private static void WriteNonce(Span<byte> nonce, uint sequenceNumber)
+    public void Dispose()
     {
-        nonce.Clear();
+        if (_owner is null)
+        {
+            _aes.Dispose();
+        }
+        else
+        {
+            _owner.Return(_aes);
+        }
+    }
+
+    // Nonce = u64 prefix || u32 sequence number: unique per frame within the message; across messages the key differs
+    // (version 1, and version 2 without a shared key) or the prefix, the message number, does (a shared v2 key).
+    private void WriteNonce(Span<byte> nonce, uint sequenceNumber)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(nonce, _noncePrefix);
         BinaryPrimitives.WriteUInt32BigEndian(nonce[8..], sequenceNumber);
     }
 
