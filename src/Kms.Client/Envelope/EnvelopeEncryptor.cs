@@ -105,11 +105,8 @@ public sealed class EnvelopeEncryptor
             Suite, cipher.MessageId, contextCopy, canonicalContext,
             new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext), _frameLength);
 
-        var headerTag = new byte[MessageCipher.TagLength];
-        cipher.SealHeader(header.Bytes, headerTag);
+        cipher.BindHeaderToFirstFrame(header.Bytes);
         await output.WriteAsync(header.Bytes, cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(headerTag, cancellationToken).ConfigureAwait(false);
-
         await new FrameEncryptor(cipher, _frameLength).EncryptAsync(input, output, cancellationToken).ConfigureAwait(false);
     }
 
@@ -140,31 +137,34 @@ public sealed class EnvelopeEncryptor
         (materials.ContentKeyLease is { } lease ? MessageCipher.TryCreate(lease.Key, lease.MessageNumber) : null)
         ?? MessageCipher.Create(materials.DataKey.Plaintext, _newMessageId(), Suite, MessageHeader.CurrentFormatVersion);
 
-    /// <summary>Writes the whole message into one array of its exact size: header, header tag, frames.</summary>
+    /// <summary>Writes the whole message into one array of its exact size: header, then frames.</summary>
     private byte[] Seal(MessageCipher cipher, EncryptionMaterials materials, byte[] canonicalContext, ReadOnlySpan<byte> plaintext)
     {
         var encryptedDataKey = new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext);
         var keyId = MessageHeader.EncodeKeyId(encryptedDataKey);
         var headerLength = MessageHeader.Length(canonicalContext, keyId, encryptedDataKey);
-        var length = headerLength + MessageCipher.TagLength + FrameEncryptor.BodyLength(plaintext.Length, _frameLength);
+        var length = headerLength + FrameEncryptor.BodyLength(plaintext.Length, _frameLength);
         if (length > Array.MaxLength)
         {
             throw new InvalidOperationException("The message would be larger than an array can hold; encrypt it as a stream.");
         }
 
         var message = new byte[length];
-        var header = message.AsSpan(0, headerLength);
-        MessageHeader.Write(header, Suite, cipher.MessageId, canonicalContext, keyId, encryptedDataKey, _frameLength);
-        cipher.SealHeader(header, message.AsSpan(headerLength, MessageCipher.TagLength));
-        new FrameEncryptor(cipher, _frameLength).EncryptAll(plaintext, message.AsSpan(headerLength + MessageCipher.TagLength));
+        MessageHeader.Write(message.AsSpan(0, headerLength), Suite, cipher.MessageId, canonicalContext, keyId, encryptedDataKey, _frameLength);
+        cipher.BindHeaderToFirstFrame(message.AsMemory(0, headerLength));
+        new FrameEncryptor(cipher, _frameLength).EncryptAll(plaintext, message.AsSpan(headerLength));
         return message;
     }
 
     private async Task<EnvelopeMessageInfo> DecryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? expectedContext, CancellationToken cancellationToken)
     {
         var header = await MessageHeader.ReadAsync(input, cancellationToken).ConfigureAwait(false);
-        var headerTag = new byte[MessageCipher.TagLength];
-        await StreamIo.ReadExactlyOrTruncatedAsync(input, headerTag, cancellationToken).ConfigureAwait(false);
+        byte[]? headerTag = null;
+        if (header.Version == MessageHeader.FormatVersion1)
+        {
+            headerTag = new byte[MessageCipher.TagLength];
+            await StreamIo.ReadExactlyOrTruncatedAsync(input, headerTag, cancellationToken).ConfigureAwait(false);
+        }
 
         // Before the KMS call: a message for another tenant or purpose should not cost a round trip or an audit record.
         EnsureContains(header.EncryptionContext, expectedContext);
@@ -177,7 +177,12 @@ public sealed class EnvelopeEncryptor
         }
 
         using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, header.MessageId, header.Suite, header.Version);
-        if (!cipher.TryOpenHeader(header.Bytes, headerTag))
+        if (headerTag is null)
+        {
+            // Version 2: the first frame authenticates the header before any plaintext is released.
+            cipher.BindHeaderToFirstFrame(header.Bytes);
+        }
+        else if (!cipher.TryOpenHeader(header.Bytes, headerTag))
         {
             throw new EnvelopeDecryptionException(EnvelopeErrorReason.AuthenticationFailed, "The envelope message header did not authenticate.");
         }

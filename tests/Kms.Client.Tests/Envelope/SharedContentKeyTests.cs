@@ -161,6 +161,24 @@ public sealed class SharedContentKeyTests
         Assert.Equal(EnvelopeErrorReason.AuthenticationFailed, error.Reason);
     }
 
+    [Fact]
+    public async Task DecryptAsync_HeaderOfAnotherMessageUnderTheSameContentKey_DoesNotAuthenticate()
+    {
+        using var cache = new DataKeyCache(10);
+        var encryptor = CreateEncryptor(cache);
+        await encryptor.EncryptAsync(new byte[] { 0 }, _context);
+        var first = await encryptor.EncryptAsync(new byte[] { 1 }, _context);
+        var second = await encryptor.EncryptAsync(new byte[] { 2 }, _context);
+        Assert.Equal(first.Length, second.Length);
+        var headerLength = first.Length - (12 + 1 + 16);
+
+        // Same salt, context and wrapped key: only the message number differs, and it is in frame 1's nonce and AAD.
+        var spliced = first.AsSpan(0, headerLength).ToArray().Concat(second.AsSpan(headerLength).ToArray()).ToArray();
+
+        var error = await Assert.ThrowsAsync<EnvelopeDecryptionException>(() => encryptor.DecryptAsync(spliced, _context));
+        Assert.Equal(EnvelopeErrorReason.AuthenticationFailed, error.Reason);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
@@ -17,12 +18,17 @@ internal sealed class MessageCipher : IDisposable
 
     private const int FrameAadLength = MessageHeader.MessageIdLength + 4 + 1 + 4;
 
+    // A typical header (a short context, one wrapped key) fits; a large one goes to the pool.
+    private const int StackAadLimit = 1024;
+
     private readonly AesGcm _aes;
     private readonly ContentKey? _owner;
     private readonly byte[] _messageId;
 
     // The nonce's first 8 bytes: zero in version 1 (the key is unique per message), the message number in version 2.
     private readonly ulong _noncePrefix;
+
+    private ReadOnlyMemory<byte> _header;
 
     private MessageCipher(AesGcm aes, ContentKey? owner, byte[] messageId, ulong noncePrefix)
     {
@@ -74,14 +80,7 @@ internal sealed class MessageCipher : IDisposable
         return new MessageCipher(aes, contentKey, messageId, messageNumber);
     }
 
-    /// <summary>The header tag: GCM over no plaintext, AAD = the header bytes, nonce = sequence number 0.</summary>
-    public void SealHeader(ReadOnlySpan<byte> header, Span<byte> tag)
-    {
-        Span<byte> nonce = stackalloc byte[NonceLength];
-        WriteNonce(nonce, 0);
-        _aes.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, header);
-    }
-
+    /// <summary>Version 1's header tag: GCM over no plaintext, AAD = the header bytes, nonce = sequence number 0.</summary>
     public bool TryOpenHeader(ReadOnlySpan<byte> header, ReadOnlySpan<byte> tag)
     {
         Span<byte> nonce = stackalloc byte[NonceLength];
@@ -97,30 +96,61 @@ internal sealed class MessageCipher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Version 2 has no header tag: the header bytes are authenticated as the start of the first frame's AAD, so a
+    /// message costs one GCM operation per frame and nothing more. Call before sealing or opening frame 1.
+    /// </summary>
+    public void BindHeaderToFirstFrame(ReadOnlyMemory<byte> header) => _header = header;
+
     public void SealFrame(uint sequenceNumber, bool isFinal, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
         Span<byte> nonce = stackalloc byte[NonceLength];
-        Span<byte> aad = stackalloc byte[FrameAadLength];
         WriteNonce(nonce, sequenceNumber);
-        WriteFrameAad(aad, sequenceNumber, isFinal, plaintext.Length);
-        _aes.Encrypt(nonce, plaintext, ciphertext, tag, aad);
+        var headerLength = sequenceNumber == 1 ? _header.Length : 0;
+        byte[]? rented = null;
+        var aad = headerLength + FrameAadLength <= StackAadLimit
+            ? stackalloc byte[StackAadLimit]
+            : (rented = ArrayPool<byte>.Shared.Rent(headerLength + FrameAadLength));
+        try
+        {
+            aad = WriteFrameAad(aad, headerLength, sequenceNumber, isFinal, plaintext.Length);
+            _aes.Encrypt(nonce, plaintext, ciphertext, tag, aad);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>Decrypts a frame; on a tag mismatch <paramref name="plaintext"/> is zeroed by AesGcm and false returned.</summary>
     public bool TryOpenFrame(uint sequenceNumber, bool isFinal, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
         Span<byte> nonce = stackalloc byte[NonceLength];
-        Span<byte> aad = stackalloc byte[FrameAadLength];
         WriteNonce(nonce, sequenceNumber);
-        WriteFrameAad(aad, sequenceNumber, isFinal, ciphertext.Length);
+        var headerLength = sequenceNumber == 1 ? _header.Length : 0;
+        byte[]? rented = null;
+        var aad = headerLength + FrameAadLength <= StackAadLimit
+            ? stackalloc byte[StackAadLimit]
+            : (rented = ArrayPool<byte>.Shared.Rent(headerLength + FrameAadLength));
         try
         {
+            aad = WriteFrameAad(aad, headerLength, sequenceNumber, isFinal, ciphertext.Length);
             _aes.Decrypt(nonce, ciphertext, tag, plaintext, aad);
             return true;
         }
         catch (AuthenticationTagMismatchException)
         {
             return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
     }
 
@@ -144,14 +174,18 @@ internal sealed class MessageCipher : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(nonce[8..], sequenceNumber);
     }
 
-    // AAD = message id || u32 sequence number || u8 final flag || u32 content length: a frame cannot be moved to another
-    // message or position, a regular frame cannot pass for the final one, and the final frame's length is authenticated.
-    private void WriteFrameAad(Span<byte> aad, uint sequenceNumber, bool isFinal, int contentLength)
+    // AAD = [version 2, frame 1 only: the header bytes] || message id || u32 sequence number || u8 final flag || u32 content
+    // length: the header cannot change, a frame cannot be moved to another message or position, a regular frame cannot
+    // pass for the final one, and the final frame's length is authenticated. Returns the AAD's part of the buffer.
+    private Span<byte> WriteFrameAad(Span<byte> buffer, int headerLength, uint sequenceNumber, bool isFinal, int contentLength)
     {
+        _header.Span[..headerLength].CopyTo(buffer);
+        var aad = buffer[headerLength..];
         _messageId.CopyTo(aad);
         var rest = aad[MessageHeader.MessageIdLength..];
         BinaryPrimitives.WriteUInt32BigEndian(rest, sequenceNumber);
         rest[4] = isFinal ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt32BigEndian(rest[5..], (uint)contentLength);
+        return buffer[..(headerLength + FrameAadLength)];
     }
 }
