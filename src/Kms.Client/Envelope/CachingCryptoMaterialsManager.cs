@@ -63,7 +63,7 @@ public sealed class CachingCryptoMaterialsManager : ICryptoMaterialsManager, IKm
             return await _inner.GetEncryptionMaterialsAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var cacheKey = CacheKeys.ForEncryption(_partitionId, _keyring.KeyIdOrAlias, request.Suite, CanonicalEncryptionContext.Encode(request.EncryptionContext));
+        var cacheKey = CacheKeys.ForEncryption(_partitionId, _keyring.KeyIdOrAlias, request.Suite, request.GetCanonicalContext());
         var cached = _cache.Encryption.TryUseForEncryption(cacheKey, length, _maxMessages, _maxBytes, request.Suite, out var contentKey);
         ClientMetrics.DataKeyCacheLookup(encrypt: true, hit: cached is not null);
         if (cached is not null)

@@ -45,7 +45,7 @@ public sealed class EnvelopeEncryptor
     public async Task<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
     {
         var (canonicalContext, contextCopy) = SnapshotContext(context);
-        using var materials = await GetMaterialsAsync(contextCopy, plaintext.Length, cancellationToken).ConfigureAwait(false);
+        using var materials = await GetMaterialsAsync(contextCopy, canonicalContext, plaintext.Length, cancellationToken).ConfigureAwait(false);
         using var cipher = OpenCipher(materials);
         return Seal(cipher, materials, canonicalContext, plaintext.Span);
     }
@@ -99,7 +99,7 @@ public sealed class EnvelopeEncryptor
     private async Task EncryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? context, long? plaintextLength, CancellationToken cancellationToken)
     {
         var (canonicalContext, contextCopy) = SnapshotContext(context);
-        using var materials = await GetMaterialsAsync(contextCopy, plaintextLength, cancellationToken).ConfigureAwait(false);
+        using var materials = await GetMaterialsAsync(contextCopy, canonicalContext, plaintextLength, cancellationToken).ConfigureAwait(false);
         using var cipher = OpenCipher(materials);
         var header = MessageHeader.Create(
             Suite, cipher.MessageId, contextCopy, canonicalContext,
@@ -116,10 +116,10 @@ public sealed class EnvelopeEncryptor
         (CanonicalEncryptionContext.Encode(context),
          context is null || context.Count == 0 ? CanonicalEncryptionContext.Empty : new Dictionary<string, string>(context, StringComparer.Ordinal));
 
-    private async Task<EncryptionMaterials> GetMaterialsAsync(IReadOnlyDictionary<string, string> context, long? plaintextLength, CancellationToken cancellationToken)
+    private async Task<EncryptionMaterials> GetMaterialsAsync(IReadOnlyDictionary<string, string> context, byte[] canonicalContext, long? plaintextLength, CancellationToken cancellationToken)
     {
-        var materials = await _materialsManager.GetEncryptionMaterialsAsync(
-            new EncryptionMaterialsRequest(Suite, context, plaintextLength), cancellationToken).ConfigureAwait(false);
+        var request = new EncryptionMaterialsRequest(Suite, context, plaintextLength) { CanonicalContext = canonicalContext, CanonicalContextOf = context };
+        var materials = await _materialsManager.GetEncryptionMaterialsAsync(request, cancellationToken).ConfigureAwait(false);
         if (materials.Suite != Suite)
         {
             materials.Dispose();

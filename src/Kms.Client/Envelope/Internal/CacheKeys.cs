@@ -77,10 +77,17 @@ internal static class CacheKeys
 
     private static int Field(int length) => 4 + length;
 
+    // One hash object per thread, reset by every digest: a one-shot SHA256.HashData allocates and frees an OpenSSL
+    // digest context (and looks the algorithm up) per call, which was most of a cached message's hashing cost.
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
+
     private static string Digest(ReadOnlySpan<byte> input)
     {
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, hash);
+        sha256.AppendData(input);
+        sha256.GetHashAndReset(hash);
         return Convert.ToHexString(hash);
     }
 
