@@ -26,11 +26,14 @@
 #                   from a cold start, while the JIT still compiles the request path)
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
+#   BENCH_HSM       1 (default): the raw in-process HSM figures; 0: skip them
+#   BENCH_HTTP      1 (default): the HTTP load (encrypt, decrypt, batch, data keys, signing, RSS); 0: skip it
 #   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
 #   BENCH_K8S       1 (default): Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket; 0: skip it
 #   BENCH_REVOKE    number of revocations timed end to end (default 20; needs events on; 0: skip)
-# Targets of skipped parts show "not run" in the table.
+# Targets of skipped parts show "not run" in the table. Only the envelope figures, for example:
+#   BENCH_SECONDS=5 BENCH_HSM=0 BENCH_HTTP=0 BENCH_K8S=0 BENCH_REWRAP=0 BENCH_REVOKE=0 bench/run.sh
 set -euo pipefail
 
 seconds="${BENCH_SECONDS:-5}"
@@ -55,8 +58,12 @@ export BENCH_AZURITE_PID="$KMS_AZURITE_PID"
 export BENCH_FIGURES="$data_dir/figures.tsv"
 printf 'host.healthy_s\t%s\n' "$host_healthy_seconds" >>"$BENCH_FIGURES"
 # The raw HSM figures run first, while the host is idle, in their own process with their own PKCS#11 sessions.
-dotnet "$bench_dll" hsm "$seconds"
-dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds" "$host_pid"
+if [[ "${BENCH_HSM:-1}" != 0 ]]; then
+    dotnet "$bench_dll" hsm "$seconds"
+fi
+if [[ "${BENCH_HTTP:-1}" != 0 ]]; then
+    dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds" "$host_pid"
+fi
 if [[ "${BENCH_ENVELOPE:-1}" != 0 ]]; then
     dotnet "$bench_dll" envelope "http://127.0.0.1:$kms_port" "$seconds"
 fi

@@ -8,8 +8,8 @@ namespace Kms.Client.Envelope;
 /// is reused for many messages while within <see cref="DataKeyCacheOptions"/>' age, message and byte limits; messages
 /// whose length is unknown in advance (non-seekable streams) always get a fresh key. Decrypt side: an unwrapped data
 /// key is reused, for <see cref="DataKeyCacheOptions.MaxAge"/>, for messages with the same wrapped key and context.
-/// Every message still gets its own content key (derived with its random message id), so reuse never repeats a
-/// key and nonce pair. The trade-off: a key the KMS disabled or revoked keeps working locally until MaxAge passes or
+/// Messages sharing a cached data key share its content key too (format version 2), each under its own message number,
+/// so reuse never repeats a key and nonce pair (see docs/envelope-format.md). The trade-off: a key the KMS disabled or revoked keeps working locally until MaxAge passes or
 /// <see cref="EvictKey"/> / <see cref="EvictKeyVersion"/> is called.
 /// </summary>
 public sealed class CachingCryptoMaterialsManager : ICryptoMaterialsManager, IKmsKeyCacheInvalidator, IDisposable
@@ -63,12 +63,12 @@ public sealed class CachingCryptoMaterialsManager : ICryptoMaterialsManager, IKm
             return await _inner.GetEncryptionMaterialsAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var cacheKey = CacheKeys.ForEncryption(_partitionId, _keyring.KeyIdOrAlias, request.Suite, CanonicalEncryptionContext.Encode(request.EncryptionContext));
-        var cached = _cache.Encryption.TryUse(cacheKey, length, _maxMessages, _maxBytes);
+        var cacheKey = CacheKeys.ForEncryption(_partitionId, _keyring.KeyIdOrAlias, request.Suite, request.GetCanonicalContext());
+        var cached = _cache.Encryption.TryUseForEncryption(cacheKey, length, _maxMessages, _maxBytes, request.Suite, out var contentKey);
         ClientMetrics.DataKeyCacheLookup(encrypt: true, hit: cached is not null);
         if (cached is not null)
         {
-            return new EncryptionMaterials(request.Suite, request.EncryptionContext, cached);
+            return new EncryptionMaterials(request.Suite, request.EncryptionContext, cached) { ContentKeyLease = contentKey };
         }
 
         var epoch = _cache.Encryption.EvictionEpoch;

@@ -10,10 +10,16 @@ namespace Kms.Client.Envelope;
 public sealed class DataKeyCache : IKmsKeyCacheInvalidator, IDisposable
 {
     public DataKeyCache(int capacity, TimeProvider? timeProvider = null)
+        : this(capacity, timeProvider, ContentKey.DefaultMaxMessages, ContentKey.DefaultMaxBytes)
+    {
+    }
+
+    // Tests lower the content-key limits to see a rollover without 2^32 messages.
+    internal DataKeyCache(int capacity, TimeProvider? timeProvider, long contentKeyMaxMessages, long contentKeyMaxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         TimeProvider = timeProvider ?? TimeProvider.System;
-        Encryption = new DataKeyStore(capacity, TimeProvider);
+        Encryption = new DataKeyStore(capacity, TimeProvider, contentKeyMaxMessages, contentKeyMaxBytes);
         Decryption = new DataKeyStore(capacity, TimeProvider);
     }
 

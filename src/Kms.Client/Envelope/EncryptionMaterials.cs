@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Kms.Client.Envelope.Internal;
 
 namespace Kms.Client.Envelope;
 
@@ -24,6 +25,9 @@ public sealed class EncryptionMaterials : IDisposable
 
     /// <summary>The data key; <see cref="KmsDataKey.KeyId"/> and <see cref="KmsDataKey.Ciphertext"/> go into the header.</summary>
     public KmsDataKey DataKey { get; }
+
+    /// <summary>A shared content key and this message's number under it (a caching manager's hit); null: derive one.</summary>
+    internal ContentKeyLease? ContentKeyLease { get; init; }
 
     public void Dispose() => CryptographicOperations.ZeroMemory(DataKey.Plaintext);
 }

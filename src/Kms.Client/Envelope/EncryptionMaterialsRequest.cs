@@ -7,4 +7,19 @@ namespace Kms.Client.Envelope;
 public sealed record EncryptionMaterialsRequest(
     EnvelopeAlgorithmSuite Suite,
     IReadOnlyDictionary<string, string> EncryptionContext,
-    long? PlaintextLength);
+    long? PlaintextLength)
+{
+    /// <summary>
+    /// The canonical bytes of <see cref="CanonicalContextOf"/>, which the encryptor computed already; a caching manager
+    /// uses them only while <see cref="EncryptionContext"/> is still that very dictionary (a <c>with</c> copy that
+    /// swapped the context must not reuse them).
+    /// </summary>
+    internal byte[]? CanonicalContext { get; init; }
+
+    internal IReadOnlyDictionary<string, string>? CanonicalContextOf { get; init; }
+
+    internal byte[] GetCanonicalContext() =>
+        CanonicalContext is not null && ReferenceEquals(CanonicalContextOf, EncryptionContext)
+            ? CanonicalContext
+            : Internal.CanonicalEncryptionContext.Encode(EncryptionContext);
+}

@@ -28,7 +28,8 @@ public sealed class EnvelopeEncryptor
     {
     }
 
-    // The test vectors need a fixed message id; everything else uses the CSPRNG.
+    // The test vectors need a fixed message id; everything else uses the CSPRNG. Used for messages without a shared
+    // content key (no cache, a cache miss): version 2 reads it as a 24-byte salt and an 8-byte message number.
     internal EnvelopeEncryptor(ICryptoMaterialsManager materialsManager, EnvelopeEncryptorOptions? options, Func<byte[]> newMessageId)
     {
         ArgumentNullException.ThrowIfNull(materialsManager);
@@ -43,24 +44,10 @@ public sealed class EnvelopeEncryptor
     /// </param>
     public async Task<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
     {
-        // Memory not backed by an array is copied; the copy is plaintext and is zeroed afterwards.
-        var copy = MemoryMarshal.TryGetArray(plaintext, out ArraySegment<byte> segment) ? null : plaintext.ToArray();
-        using var input = copy is null
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(copy, writable: false);
-        try
-        {
-            using var output = new MemoryStream();
-            await EncryptCoreAsync(input, output, context, plaintext.Length, cancellationToken).ConfigureAwait(false);
-            return output.ToArray();
-        }
-        finally
-        {
-            if (copy is not null)
-            {
-                CryptographicOperations.ZeroMemory(copy);
-            }
-        }
+        var (canonicalContext, contextCopy) = SnapshotContext(context);
+        using var materials = await GetMaterialsAsync(contextCopy, canonicalContext, plaintext.Length, cancellationToken).ConfigureAwait(false);
+        using var cipher = OpenCipher(materials);
+        return Seal(cipher, materials, canonicalContext, plaintext.Span);
     }
 
     /// <summary>
@@ -111,39 +98,73 @@ public sealed class EnvelopeEncryptor
 
     private async Task EncryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? context, long? plaintextLength, CancellationToken cancellationToken)
     {
-        var canonicalContext = CanonicalEncryptionContext.Encode(context);
+        var (canonicalContext, contextCopy) = SnapshotContext(context);
+        using var materials = await GetMaterialsAsync(contextCopy, canonicalContext, plaintextLength, cancellationToken).ConfigureAwait(false);
+        using var cipher = OpenCipher(materials);
+        var header = MessageHeader.Create(
+            Suite, cipher.MessageId, contextCopy, canonicalContext,
+            new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext), _frameLength);
 
-        // A snapshot: the caller may change its dictionary while the materials manager (or a cache key) looks at it.
-        var contextCopy = context is null
-            ? CanonicalEncryptionContext.Empty
-            : new Dictionary<string, string>(context, StringComparer.Ordinal);
+        cipher.BindHeaderToFirstFrame(header.Bytes);
+        await output.WriteAsync(header.Bytes, cancellationToken).ConfigureAwait(false);
+        await new FrameEncryptor(cipher, _frameLength).EncryptAsync(input, output, cancellationToken).ConfigureAwait(false);
+    }
 
-        using var materials = await _materialsManager.GetEncryptionMaterialsAsync(
-            new EncryptionMaterialsRequest(Suite, contextCopy, plaintextLength), cancellationToken).ConfigureAwait(false);
+    // The canonical bytes validate the context; the copy is a snapshot, since the caller may change its dictionary while
+    // the materials manager (or a cache key) looks at it.
+    private static (byte[] Canonical, IReadOnlyDictionary<string, string> Copy) SnapshotContext(IReadOnlyDictionary<string, string>? context) =>
+        (CanonicalEncryptionContext.Encode(context),
+         context is null || context.Count == 0 ? CanonicalEncryptionContext.Empty : new Dictionary<string, string>(context, StringComparer.Ordinal));
+
+    private async Task<EncryptionMaterials> GetMaterialsAsync(IReadOnlyDictionary<string, string> context, byte[] canonicalContext, long? plaintextLength, CancellationToken cancellationToken)
+    {
+        var request = new EncryptionMaterialsRequest(Suite, context, plaintextLength) { CanonicalContext = canonicalContext, CanonicalContextOf = context };
+        var materials = await _materialsManager.GetEncryptionMaterialsAsync(request, cancellationToken).ConfigureAwait(false);
         if (materials.Suite != Suite)
         {
+            materials.Dispose();
             throw new InvalidOperationException("The materials manager returned materials of another algorithm suite.");
         }
 
-        var messageId = _newMessageId();
-        using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, messageId, Suite);
-        var header = MessageHeader.Create(
-            Suite, messageId, contextCopy, canonicalContext,
-            new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext), _frameLength);
+        return materials;
+    }
 
-        var headerTag = new byte[MessageCipher.TagLength];
-        cipher.SealHeader(header.Bytes, headerTag);
-        await output.WriteAsync(header.Bytes, cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(headerTag, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// The message's cipher: under the cached data key's shared content key when the materials carry a lease (no key
+    /// derivation, a pooled AesGcm), else under a content key of the message's own, derived from a new message id.
+    /// </summary>
+    private MessageCipher OpenCipher(EncryptionMaterials materials) =>
+        (materials.ContentKeyLease is { } lease ? MessageCipher.TryCreate(lease.Key, lease.MessageNumber) : null)
+        ?? MessageCipher.Create(materials.DataKey.Plaintext, _newMessageId(), Suite, MessageHeader.CurrentFormatVersion);
 
-        await new FrameEncryptor(cipher, _frameLength).EncryptAsync(input, output, cancellationToken).ConfigureAwait(false);
+    /// <summary>Writes the whole message into one array of its exact size: header, then frames.</summary>
+    private byte[] Seal(MessageCipher cipher, EncryptionMaterials materials, byte[] canonicalContext, ReadOnlySpan<byte> plaintext)
+    {
+        var encryptedDataKey = new EncryptedDataKey(materials.DataKey.KeyId, materials.DataKey.Ciphertext);
+        var keyId = MessageHeader.EncodeKeyId(encryptedDataKey);
+        var headerLength = MessageHeader.Length(canonicalContext, keyId, encryptedDataKey);
+        var length = headerLength + FrameEncryptor.BodyLength(plaintext.Length, _frameLength);
+        if (length > Array.MaxLength)
+        {
+            throw new InvalidOperationException("The message would be larger than an array can hold; encrypt it as a stream.");
+        }
+
+        var message = new byte[length];
+        MessageHeader.Write(message.AsSpan(0, headerLength), Suite, cipher.MessageId, canonicalContext, keyId, encryptedDataKey, _frameLength);
+        cipher.BindHeaderToFirstFrame(message.AsMemory(0, headerLength));
+        new FrameEncryptor(cipher, _frameLength).EncryptAll(plaintext, message.AsSpan(headerLength));
+        return message;
     }
 
     private async Task<EnvelopeMessageInfo> DecryptCoreAsync(Stream input, Stream output, IReadOnlyDictionary<string, string>? expectedContext, CancellationToken cancellationToken)
     {
         var header = await MessageHeader.ReadAsync(input, cancellationToken).ConfigureAwait(false);
-        var headerTag = new byte[MessageCipher.TagLength];
-        await StreamIo.ReadExactlyOrTruncatedAsync(input, headerTag, cancellationToken).ConfigureAwait(false);
+        byte[]? headerTag = null;
+        if (header.Version == MessageHeader.FormatVersion1)
+        {
+            headerTag = new byte[MessageCipher.TagLength];
+            await StreamIo.ReadExactlyOrTruncatedAsync(input, headerTag, cancellationToken).ConfigureAwait(false);
+        }
 
         // Before the KMS call: a message for another tenant or purpose should not cost a round trip or an audit record.
         EnsureContains(header.EncryptionContext, expectedContext);
@@ -155,8 +176,13 @@ public sealed class EnvelopeEncryptor
             throw new EnvelopeDecryptionException(EnvelopeErrorReason.KeyIdMismatch, "The KMS unwrapped the data key with another key than the message header names.");
         }
 
-        using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, header.MessageId, header.Suite);
-        if (!cipher.TryOpenHeader(header.Bytes, headerTag))
+        using var cipher = MessageCipher.Create(materials.DataKey.Plaintext, header.MessageId, header.Suite, header.Version);
+        if (headerTag is null)
+        {
+            // Version 2: the first frame authenticates the header before any plaintext is released.
+            cipher.BindHeaderToFirstFrame(header.Bytes);
+        }
+        else if (!cipher.TryOpenHeader(header.Bytes, headerTag))
         {
             throw new EnvelopeDecryptionException(EnvelopeErrorReason.AuthenticationFailed, "The envelope message header did not authenticate.");
         }
@@ -182,5 +208,11 @@ public sealed class EnvelopeEncryptor
         }
     }
 
-    private static byte[] NewRandomMessageId() => RandomNumberGenerator.GetBytes(MessageHeader.MessageIdLength);
+    // A random salt and message number 0: the content key is this message's alone.
+    private static byte[] NewRandomMessageId()
+    {
+        var messageId = new byte[MessageHeader.MessageIdLength];
+        RandomNumberGenerator.Fill(messageId.AsSpan(0, ContentKey.SaltLength));
+        return messageId;
+    }
 }

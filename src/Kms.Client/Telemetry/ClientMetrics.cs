@@ -56,10 +56,18 @@ internal static class ClientMetrics
             new KeyValuePair<string, object?>(ClientTelemetryNames.Result, Result(status, cancelled)));
     }
 
-    public static void DataKeyCacheLookup(bool encrypt, bool hit) =>
+    /// <summary>Runs once per envelope message: with no listener on the meter it costs one flag check.</summary>
+    public static void DataKeyCacheLookup(bool encrypt, bool hit)
+    {
+        if (!DataKeyCacheLookups.Enabled)
+        {
+            return;
+        }
+
         DataKeyCacheLookups.Add(1,
             new KeyValuePair<string, object?>(ClientTelemetryNames.Side, encrypt ? "encrypt" : "decrypt"),
             new KeyValuePair<string, object?>(ClientTelemetryNames.Result, hit ? "hit" : "miss"));
+    }
 
     /// <summary>The server's mapping (KmsRequestResults.FromStatus); no answer at all counts as a server error, a cancelled call as the caller's.</summary>
     internal static string Result(int? status, bool cancelled) => status switch

@@ -26,7 +26,8 @@ public sealed class EnvelopeMessageBoundsTests
     }
 
     [Theory]
-    [InlineData(Field.FormatVersion, 0x02u)]
+    [InlineData(Field.FormatVersion, 0x00u)]
+    [InlineData(Field.FormatVersion, 0x03u)]
     [InlineData(Field.Suite, 0x0002u)]
     [InlineData(Field.ContextLength, 0xFFFFu)]
     [InlineData(Field.ContextLength, 0x0000u)]

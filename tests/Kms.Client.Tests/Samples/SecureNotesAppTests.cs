@@ -78,7 +78,7 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
         var list = await _http.GetFromJsonAsync<JsonElement>("/notes");
         Assert.Contains(list.EnumerateArray(), n => n.GetProperty("id").GetString() == id && n.GetProperty("title").GetString() == "door codes");
 
-        // What is stored: the title in clear, the body only as an envelope message (format version 1) under the note's context.
+        // What is stored: the title in clear, the body only as an envelope message (format version 2) under the note's context.
         var table = new TableClient(LocalStack.Require("Kms:Storage:ConnectionString"), _table);
         var entity = (await table.GetEntityAsync<TableEntity>(Tenant, id)).Value;
         var plaintext = Encoding.UTF8.GetBytes(body);
@@ -99,7 +99,7 @@ public sealed class SecureNotesAppTests : IAsyncLifetime
 
         var message = entity.GetBinary(NoteStore.BodyProperty);
         Assert.NotNull(message);
-        Assert.Equal((byte)0x01, message[0]);
+        Assert.Equal((byte)0x02, message[0]);
         Assert.True(message.AsSpan().IndexOf(Encoding.UTF8.GetBytes(id)) > 0, "The note id is in the message's (clear, authenticated) context.");
 
         using var missing = await _http.GetAsync($"/notes/{Guid.NewGuid():N}");

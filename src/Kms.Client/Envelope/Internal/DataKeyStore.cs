@@ -5,10 +5,15 @@ namespace Kms.Client.Envelope.Internal;
 /// <summary>
 /// One side of the data key cache: entries keyed by a digest, each owning a copy of a data key, with an expiry and use
 /// counters, in least-recently-used order. Callers always get a copy, so zeroing an entry (on eviction, expiry or
-/// capacity pressure) never changes a key a message is being encrypted with. One lock guards everything; the KMS is
-/// never called under it.
+/// capacity pressure) never changes a key a message is being encrypted with. On the encrypt side an entry also holds
+/// the version 2 <see cref="ContentKey"/> its messages share, retired with the entry or when it reaches its own
+/// limits. One lock guards everything; the KMS is never called under it.
 /// </summary>
-internal sealed class DataKeyStore(int capacity, TimeProvider timeProvider) : IKmsKeyCacheInvalidator, IDisposable
+internal sealed class DataKeyStore(
+    int capacity,
+    TimeProvider timeProvider,
+    long contentKeyMaxMessages = ContentKey.DefaultMaxMessages,
+    long contentKeyMaxBytes = ContentKey.DefaultMaxBytes) : IKmsKeyCacheInvalidator, IDisposable
 {
     // Expired entries are also swept at this pace, so an expired key does not linger in memory until its slot is needed.
     private static readonly TimeSpan s_sweepInterval = TimeSpan.FromSeconds(30);
@@ -72,6 +77,48 @@ internal sealed class DataKeyStore(int capacity, TimeProvider timeProvider) : IK
             _recency.Remove(node);
             _recency.AddFirst(node);
             return Copy(entry.DataKey);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TryUse"/> for encryption: also reserves the message a number under the entry's content key (derived
+    /// on first use, replaced by a fresh one when it reaches its limits). The lease is null only when even a fresh
+    /// content key cannot take <paramref name="bytes"/> (a message larger than the byte limit); the message then derives a
+    /// key of its own.
+    /// </summary>
+    public KmsDataKey? TryUseForEncryption(string cacheKey, long bytes, long maxMessages, long maxBytes, EnvelopeAlgorithmSuite suite, out ContentKeyLease? lease)
+    {
+        lease = null;
+        lock (_lock)
+        {
+            var dataKey = TryUse(cacheKey, bytes, maxMessages, maxBytes);
+            if (dataKey is null)
+            {
+                return null;
+            }
+
+            var entry = _entries[cacheKey].Value;
+            if (bytes > contentKeyMaxBytes)
+            {
+                // No content key could take it; retiring the current one would not help the next message either.
+                return dataKey;
+            }
+
+            if (entry.ContentKey is { } current && current.TryReserve(bytes, out var number))
+            {
+                lease = new ContentKeyLease(current, number);
+                return dataKey;
+            }
+
+            // Derived under the lock, once per 2^32 messages or 64 GiB: a few microseconds, not a KMS call.
+            entry.ContentKey?.Dispose();
+            entry.ContentKey = ContentKey.Create(entry.DataKey.Plaintext, suite, contentKeyMaxMessages, contentKeyMaxBytes);
+            if (entry.ContentKey.TryReserve(bytes, out number))
+            {
+                lease = new ContentKeyLease(entry.ContentKey, number);
+            }
+
+            return dataKey;
         }
     }
 
@@ -168,6 +215,7 @@ internal sealed class DataKeyStore(int capacity, TimeProvider timeProvider) : IK
         _recency.Remove(node);
         _entries.Remove(node.Value.CacheKey);
         CryptographicOperations.ZeroMemory(node.Value.DataKey.Plaintext);
+        node.Value.ContentKey?.Dispose();
     }
 
     private static KmsDataKey Copy(KmsDataKey dataKey) => dataKey with { Plaintext = (byte[])dataKey.Plaintext.Clone() };
@@ -186,5 +234,7 @@ internal sealed class DataKeyStore(int capacity, TimeProvider timeProvider) : IK
         public long Messages { get; set; }
 
         public long Bytes { get; set; }
+
+        public ContentKey? ContentKey { get; set; }
     }
 }

@@ -4,12 +4,15 @@ using System.Text;
 namespace Kms.Client.Envelope.Internal;
 
 /// <summary>
-/// The message header (format version 1). <see cref="Bytes"/> is the exact serialized header without its
-/// authentication tag; it is the tag's additional authenticated data.
+/// The message header. Format versions 1 and 2 share its layout and differ only in what the message id means (see
+/// <see cref="MessageCipher"/>); this code writes version 2 and reads both. <see cref="Bytes"/> is the exact
+/// serialized header without its authentication tag; it is the tag's additional authenticated data.
 /// </summary>
 internal sealed class MessageHeader
 {
-    public const byte FormatVersion = 0x01;
+    public const byte FormatVersion1 = 0x01;
+    public const byte FormatVersion2 = 0x02;
+    public const byte CurrentFormatVersion = FormatVersion2;
     public const byte ContentTypeFramed = 0x02;
     public const int MessageIdLength = 32;
     public const int TagLength = 16;
@@ -17,6 +20,7 @@ internal sealed class MessageHeader
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private MessageHeader(
+        byte version,
         EnvelopeAlgorithmSuite suite,
         byte[] messageId,
         IReadOnlyDictionary<string, string> context,
@@ -24,6 +28,7 @@ internal sealed class MessageHeader
         int frameLength,
         byte[] bytes)
     {
+        Version = version;
         Suite = suite;
         MessageId = messageId;
         EncryptionContext = context;
@@ -31,6 +36,8 @@ internal sealed class MessageHeader
         FrameLength = frameLength;
         Bytes = bytes;
     }
+
+    public byte Version { get; }
 
     public EnvelopeAlgorithmSuite Suite { get; }
 
@@ -52,6 +59,15 @@ internal sealed class MessageHeader
         EncryptedDataKey encryptedDataKey,
         int frameLength)
     {
+        var keyId = EncodeKeyId(encryptedDataKey);
+        var bytes = new byte[Length(canonicalContext, keyId, encryptedDataKey)];
+        Write(bytes, suite, messageId, canonicalContext, keyId, encryptedDataKey, frameLength);
+        return new MessageHeader(CurrentFormatVersion, suite, messageId, context, encryptedDataKey, frameLength, bytes);
+    }
+
+    /// <summary>The key id's UTF-8 bytes, after checking it and the wrapped key against the header's bounds.</summary>
+    public static byte[] EncodeKeyId(EncryptedDataKey encryptedDataKey)
+    {
         var keyId = s_strictUtf8.GetBytes(encryptedDataKey.KeyId);
         if (keyId.Length is 0 or > EnvelopeLimits.MaxKeyIdBytes)
         {
@@ -63,10 +79,24 @@ internal sealed class MessageHeader
             throw new InvalidOperationException("The wrapped data key is empty or too long for the message header.");
         }
 
-        var length = 1 + 2 + MessageIdLength + 2 + canonicalContext.Length + 2 + 2 + keyId.Length + 2 + encryptedDataKey.Ciphertext.Length + 1 + 4;
-        var bytes = new byte[length];
-        var writer = new SpanWriter(bytes);
-        writer.WriteByte(FormatVersion);
+        return keyId;
+    }
+
+    public static int Length(byte[] canonicalContext, byte[] keyId, EncryptedDataKey encryptedDataKey) =>
+        1 + 2 + MessageIdLength + 2 + canonicalContext.Length + 2 + 2 + keyId.Length + 2 + encryptedDataKey.Ciphertext.Length + 1 + 4;
+
+    /// <summary>Writes a current-version header of exactly <see cref="Length"/> bytes to <paramref name="destination"/>.</summary>
+    public static void Write(
+        Span<byte> destination,
+        EnvelopeAlgorithmSuite suite,
+        byte[] messageId,
+        byte[] canonicalContext,
+        byte[] keyId,
+        EncryptedDataKey encryptedDataKey,
+        int frameLength)
+    {
+        var writer = new SpanWriter(destination);
+        writer.WriteByte(CurrentFormatVersion);
         writer.WriteUInt16((ushort)suite);
         writer.Write(messageId);
         writer.WriteUInt16((ushort)canonicalContext.Length);
@@ -78,7 +108,6 @@ internal sealed class MessageHeader
         writer.Write(encryptedDataKey.Ciphertext);
         writer.WriteByte(ContentTypeFramed);
         writer.WriteUInt32((uint)frameLength);
-        return new MessageHeader(suite, messageId, context, encryptedDataKey, frameLength, bytes);
     }
 
     /// <summary>
@@ -90,7 +119,7 @@ internal sealed class MessageHeader
         var reader = new HeaderReader(input);
 
         var version = (await reader.ReadAsync(1, cancellationToken).ConfigureAwait(false))[0];
-        if (version != FormatVersion)
+        if (version is not (FormatVersion1 or FormatVersion2))
         {
             throw EnvelopeDecryptionException.Malformed("unknown format version");
         }
@@ -153,7 +182,7 @@ internal sealed class MessageHeader
             throw EnvelopeDecryptionException.Malformed("frame length out of bounds");
         }
 
-        return new MessageHeader(suite, messageId, context, new EncryptedDataKey(keyId, wrapped), (int)frameLength, reader.ToArray());
+        return new MessageHeader(version, suite, messageId, context, new EncryptedDataKey(keyId, wrapped), (int)frameLength, reader.ToArray());
     }
 
     /// <summary>Accumulates the header's bytes as they are read, so the exact bytes can be authenticated.</summary>
