@@ -29,7 +29,7 @@ internal static class EnvelopeBench
         var plaintext = RandomNumberGenerator.GetBytes(1024);
         var context = new Dictionary<string, string> { ["bench"] = "1" };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Envelope encryption in Kms.Client (1 KiB messages, one thread, data key cached after the first; {duration.TotalSeconds:F0} s per run after a 2 s warm-up)"));
+            $"Envelope encryption in Kms.Client (1 KiB messages, one thread, data key cached after the first; {Load.Describe(duration)})"));
 
         var envelope = await Load.MeasureAsync("envelope encrypt 1 KiB", 1, duration, async () => (await encryptor.EncryptAsync(plaintext, context)).Length > 0);
         var scorecard = Scorecard.Open();
