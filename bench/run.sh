@@ -21,6 +21,7 @@
 #   BENCH_SECONDS   length of each measured run (default 10; each run has a 2 s warm-up too)
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
+#   BENCH_HTTP      1 (default): the in-process HSM and HTTP load runs; 0: skip them (e.g. to time the rewrap alone)
 #   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
 #   BENCH_K8S       1 (default): Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket; 0: skip it
@@ -48,8 +49,10 @@ kms_bench_start_host
 export BENCH_FIGURES="$data_dir/figures.tsv"
 printf 'host.healthy_s\t%s\n' "$host_healthy_seconds" >>"$BENCH_FIGURES"
 # The raw HSM figures run first, while the host is idle, in their own process with their own PKCS#11 sessions.
-dotnet "$bench_dll" hsm "$seconds"
-dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds" "$host_pid"
+if [[ "${BENCH_HTTP:-1}" != 0 ]]; then
+    dotnet "$bench_dll" hsm "$seconds"
+    dotnet "$bench_dll" http "http://127.0.0.1:$kms_port" "$seconds" "$host_pid"
+fi
 if [[ "${BENCH_ENVELOPE:-1}" != 0 ]]; then
     dotnet "$bench_dll" envelope "http://127.0.0.1:$kms_port" "$seconds"
 fi
