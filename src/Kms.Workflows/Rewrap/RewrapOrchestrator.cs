@@ -6,10 +6,11 @@ using Microsoft.DurableTask;
 namespace Kms.Workflows.Rewrap;
 
 /// <summary>
-/// A rewrap campaign: count the items (for progress, beside the first rewrap activity), rewrap a few pages per activity
-/// with a checkpointed continuation, then a verification sweep. Items that changed under the campaign or failed get another pass (up to
-/// <see cref="MaxPasses"/>); only a clean verification may disable the old versions. Pause, resume and cancel act
-/// between activities. History stays short: the state moves on with ContinueAsNew every <see cref="PagesPerRun"/> pages.
+/// A rewrap campaign: count the items (for progress, beside the first rewrap activity), rewrap a few pages per
+/// activity (<see cref="RewrapPaging"/>) with a checkpointed continuation, then a verification sweep. Items that changed
+/// under the campaign or failed get another pass (up to <see cref="MaxPasses"/>); only a clean verification may disable
+/// the old versions. Pause, resume and cancel act between activities. History stays short: the state moves on with
+/// ContinueAsNew every <see cref="PagesPerRun"/> activities.
 /// </summary>
 public sealed class RewrapOrchestrator : TaskOrchestrator<RewrapRun, RewrapProgress>
 {
