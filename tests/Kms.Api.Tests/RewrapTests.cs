@@ -125,7 +125,8 @@ public sealed class RewrapTests(KmsHostFixture host)
     [Fact]
     public async Task PauseThenResume_StopsTheCampaignBetweenPages_AndItFinishesAfterwards()
     {
-        const int count = 3000;
+        // More than two activities' worth (RewrapPaging.Default: 4 pages of 1,000), so a pause lands between two of them.
+        const int count = 9000;
         var keyId = await host.CreateKeyAsync("AES_256");
         var table = new TableServiceClient(Connection).GetTableClient(LocalStack.UniqueName("rwp"));
         await table.CreateAsync();
@@ -145,7 +146,7 @@ public sealed class RewrapTests(KmsHostFixture host)
             source = new { type = "table", connection = "local", table = table.Name, column = "Secret" },
         })).GetProperty("operationId").GetString()!;
 
-        // Pause once some pages are done.
+        // Pause once the first activity's pages are done.
         for (var started = DateTime.UtcNow; ; await Task.Delay(50))
         {
             var now = await host.Client.GetFromJsonAsync<JsonElement>($"/api/operations/{operationId}");

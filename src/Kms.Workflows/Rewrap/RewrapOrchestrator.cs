@@ -6,10 +6,11 @@ using Microsoft.DurableTask;
 namespace Kms.Workflows.Rewrap;
 
 /// <summary>
-/// A rewrap campaign: count the items (for progress), rewrap page by page with a checkpointed continuation, then a
-/// verification sweep. Items that changed under the campaign or failed get another pass (up to
-/// <see cref="MaxPasses"/>); only a clean verification may disable the old versions. Pause, resume and cancel act
-/// between pages. History stays short: the state moves on with ContinueAsNew every <see cref="PagesPerRun"/> pages.
+/// A rewrap campaign: count the items (for progress, beside the first rewrap activity), rewrap a few pages per
+/// activity (<see cref="RewrapPaging"/>) with a checkpointed continuation, then a verification sweep. Items that changed
+/// under the campaign or failed get another pass (up to <see cref="MaxPasses"/>); only a clean verification may disable
+/// the old versions. Pause, resume and cancel act between activities. History stays short: the state moves on with
+/// ContinueAsNew every <see cref="PagesPerRun"/> activities.
 /// </summary>
 public sealed class RewrapOrchestrator : TaskOrchestrator<RewrapRun, RewrapProgress>
 {
@@ -35,19 +36,29 @@ public sealed class RewrapOrchestrator : TaskOrchestrator<RewrapRun, RewrapProgr
         var checkpoints = run.Checkpoints?.ToList() ?? [];
         Report(context, state, checkpoints, null);
 
+        // The count only feeds progress: it runs beside the first rewrap activity instead of before it.
+        Task<long?>? counting = null;
         if (state.Phase == Counting)
         {
-            var total = await context.CallActivityAsync<long?>(nameof(CountRewrapItemsActivity), input, RotationOrchestrator.StepRetry);
-            state = state with { Phase = Rewrapping, Total = total };
-            checkpoints = [.. checkpoints, "counted"];
+            counting = context.CallActivityAsync<long?>(nameof(CountRewrapItemsActivity), input, RotationOrchestrator.StepRetry);
+            state = state with { Phase = Rewrapping };
         }
 
         for (var pages = 0; pages < PagesPerRun; pages++)
         {
             if (state.Phase == Rewrapping)
             {
-                var page = await context.CallActivityAsync<RewrapPageResult>(nameof(RewrapPageActivity), new RewrapPageRequest(input, state.Continuation),
+                var rewrapping = context.CallActivityAsync<RewrapPageResult>(nameof(RewrapPageActivity), new RewrapPageRequest(input, state.Continuation),
                     RotationOrchestrator.StepRetry);
+                if (counting is not null)
+                {
+                    await Task.WhenAll(counting, rewrapping);
+                    state = state with { Total = await counting };
+                    checkpoints = [.. checkpoints, "counted"];
+                    counting = null;
+                }
+
+                var page = await rewrapping;
                 state = state with
                 {
                     Done = state.Done + page.Done, Skipped = state.Skipped + page.Skipped, Failed = state.Failed + page.Failed,
