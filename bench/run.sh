@@ -15,7 +15,7 @@
 #   - a rewrap job over 10,000 table items in Azurite (ciphertexts moved from version 1 to 2): items/s (>= 2,000/s)
 #   - time to revoke: request to Kms.KeyVersionRevoked at a webhook (p50 < 1 s)
 # It starts a throw-away SoftHSM2 token, Azurite and Kms.LocalHost on free ports, like infra/local/test.sh. With the
-# defaults it takes about 6 minutes after the build.
+# defaults it takes about 7 minutes after the build.
 #
 # Environment:
 #   BENCH_SECONDS   length of each measured run (default 5)
