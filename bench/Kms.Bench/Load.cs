@@ -73,7 +73,8 @@ internal static class Load
         return (stopwatch.Elapsed, errors);
     }
 
-    private static double EnvironmentNumber(string name, double fallback) =>
+    /// <summary>A non-negative number from the environment (BENCH_*), or <paramref name="fallback"/> when unset or not one.</summary>
+    public static double EnvironmentNumber(string name, double fallback) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Float,
-            System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+            System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0 ? value : fallback;
 }

@@ -87,7 +87,7 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     // A service runs for days; a host just started is still compiling its request path (the JIT's tiering thread took
     // a quarter of its CPU in the first minute of load, docs/performance.md). Every operation runs first so the figures
     // measure the service rather than its first minute; BENCH_HOST_WARMUP=0 measures from a cold start.
-    var hostWarmUp = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("BENCH_HOST_WARMUP") ?? "3", System.Globalization.CultureInfo.InvariantCulture));
+    var hostWarmUp = TimeSpan.FromSeconds(Load.EnvironmentNumber("BENCH_HOST_WARMUP", 3));
     if (hostWarmUp > TimeSpan.Zero)
     {
         Func<Task<bool>>[] everyOperation = [encrypt, decrypt, batch, generateDataKey, signEc, signRsa];

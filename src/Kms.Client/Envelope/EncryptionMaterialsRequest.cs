@@ -10,16 +10,14 @@ public sealed record EncryptionMaterialsRequest(
     long? PlaintextLength)
 {
     /// <summary>
-    /// The canonical bytes of <see cref="CanonicalContextOf"/>, which the encryptor computed already; a caching manager
-    /// uses them only while <see cref="EncryptionContext"/> is still that very dictionary (a <c>with</c> copy that
-    /// swapped the context must not reuse them).
+    /// The canonical bytes the encryptor already computed, with the dictionary they encode; a caching manager uses them
+    /// only while <see cref="EncryptionContext"/> is still that very dictionary (a <c>with</c> copy that swapped the
+    /// context must not reuse them).
     /// </summary>
-    internal byte[]? CanonicalContext { get; init; }
-
-    internal IReadOnlyDictionary<string, string>? CanonicalContextOf { get; init; }
+    internal (IReadOnlyDictionary<string, string> Of, byte[] Bytes)? KnownCanonicalContext { get; init; }
 
     internal byte[] GetCanonicalContext() =>
-        CanonicalContext is not null && ReferenceEquals(CanonicalContextOf, EncryptionContext)
-            ? CanonicalContext
+        KnownCanonicalContext is { } known && ReferenceEquals(known.Of, EncryptionContext)
+            ? known.Bytes
             : Internal.CanonicalEncryptionContext.Encode(EncryptionContext);
 }

@@ -118,7 +118,7 @@ public sealed class EnvelopeEncryptor
 
     private async Task<EncryptionMaterials> GetMaterialsAsync(IReadOnlyDictionary<string, string> context, byte[] canonicalContext, long? plaintextLength, CancellationToken cancellationToken)
     {
-        var request = new EncryptionMaterialsRequest(Suite, context, plaintextLength) { CanonicalContext = canonicalContext, CanonicalContextOf = context };
+        var request = new EncryptionMaterialsRequest(Suite, context, plaintextLength) { KnownCanonicalContext = (context, canonicalContext) };
         var materials = await _materialsManager.GetEncryptionMaterialsAsync(request, cancellationToken).ConfigureAwait(false);
         if (materials.Suite != Suite)
         {
