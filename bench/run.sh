@@ -24,6 +24,10 @@
 #   BENCH_WARMUP    seconds of load before a figure's runs (default 2)
 #   BENCH_HOST_WARMUP  seconds of each HTTP operation at c=16 before the first HTTP figure (default 3; 0: measure
 #                   from a cold start, while the JIT still compiles the request path)
+#   BENCH_AZURITE   memory (default): Azurite keeps its data in memory only; disk: in a file, as infra/local/up.sh
+#                   runs it. On disk Azurite rewrites its whole database file every 5 s while writes come in, so the
+#                   cost of every operation grows with everything the run stored before it (docs/performance.md);
+#                   Azure Table storage has no such cost, and neither mode makes a write durable when it is answered
 #   BENCH_EVENTS    1 (default, as infra/local/up.sh runs): events on, the audit stream published to the
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_HSM       1 (default): the raw in-process HSM figures; 0: skip them
@@ -38,6 +42,7 @@ set -euo pipefail
 
 seconds="${BENCH_SECONDS:-5}"
 
+export KMS_AZURITE_PERSISTENCE="${BENCH_AZURITE:-memory}"
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 kms_bench_prepare bench "${BENCH_EVENTS:-1}"
 hook_port="$extra_port"

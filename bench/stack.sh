@@ -74,7 +74,7 @@ kms_bench_start_host() {
     local micros=$(( ${healthy/./} - ${started/./} ))
     host_healthy_seconds="$(printf '%d.%03d' $((micros / 1000000)) $(((micros % 1000000) / 1000)))"
     echo "host healthy after $host_healthy_seconds s (spawn to the first 200 from /api/health)"
-    echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK; events: ${Kms__Events__Enabled:-false}"
+    echo "machine: $(nproc) cores, $(uname -sr), $(dotnet --version) SDK; events: ${Kms__Events__Enabled:-false}; Azurite data: ${KMS_AZURITE_PERSISTENCE:-disk}"
 }
 
 # The status code of GET http://127.0.0.1:<port><path>, empty when nothing answers (bash /dev/tcp, as kms_port_open).

@@ -283,19 +283,29 @@ kms_azurite_connection_string() {
 #     output in <data>/azurite.log, then waits until the three ports accept connections.
 #     Sets KMS_AZURITE_PID. Returns 1 (after printing the log tail) when Azurite does not come up.
 #     Args: data blob_port queue_port table_port. Needs kms_ensure_azurite first.
+#     KMS_AZURITE_PERSISTENCE=memory keeps Azurite's data in memory only (--inMemoryPersistence; gone when it stops):
+#     for throw-away stacks whose load would otherwise grow the database file that Azurite rewrites whole every 5 s
+#     (see docs/performance.md). Default: disk, in <data>/azurite.
 kms_azurite_start() {
     local data="$1" blob="$2" queue="$3" table="$4"
     local timeout="${KMS_AZURITE_START_TIMEOUT:-60}"
     local log="$data/azurite.log"
     [[ -n "${KMS_AZURITE_BIN:-}" ]] || kms_die "call kms_ensure_azurite before kms_azurite_start"
     mkdir -p "$data/azurite"
+    local -a persistence=(--location "$data/azurite")
+    local where="$data/azurite"
+    case "${KMS_AZURITE_PERSISTENCE:-disk}" in
+        disk) ;;
+        memory) persistence=(--inMemoryPersistence) where="memory only" ;;
+        *) kms_die "KMS_AZURITE_PERSISTENCE must be disk or memory, not '${KMS_AZURITE_PERSISTENCE}'" ;;
+    esac
 
-    kms_log "starting Azurite (blob $blob, queue $queue, table $table), data in $data/azurite"
+    kms_log "starting Azurite (blob $blob, queue $queue, table $table), data in $where"
     kms_spawn "$KMS_AZURITE_BIN" \
         --blobHost 127.0.0.1 --blobPort "$blob" \
         --queueHost 127.0.0.1 --queuePort "$queue" \
         --tableHost 127.0.0.1 --tablePort "$table" \
-        --location "$data/azurite" \
+        "${persistence[@]}" \
         --skipApiVersionCheck --loose --silent --disableTelemetry \
         >"$log" 2>&1
     KMS_AZURITE_PID="$KMS_LAST_PID"
