@@ -41,10 +41,11 @@ public static class ServiceCollectionExtensions
             new TableKeyPolicyStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableKeyPolicyStore>(sp), sp.GetRequiredService<OutboxSignal>()));
         services.TryAddSingleton<IRoleAssignmentStore>(sp =>
             new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
-        services.TryAddSingleton<IAuditStore>(sp =>
-            new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp), sp.GetRequiredService<OutboxSignal>()));
-        services.TryAddSingleton<IOutboxStore>(sp =>
-            new TableOutboxStore(sp.GetRequiredService<KmsTables>(), TimeProviderOf(sp), LoggerOf<TableOutboxStore>(sp)));
+        services.TryAddSingleton<UnpublishedAuditBatches>();
+        services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp),
+            sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<UnpublishedAuditBatches>()));
+        services.TryAddSingleton<IOutboxStore>(sp => new TableOutboxStore(sp.GetRequiredService<KmsTables>(), TimeProviderOf(sp),
+            LoggerOf<TableOutboxStore>(sp), sp.GetRequiredService<UnpublishedAuditBatches>()));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;
     }

@@ -35,13 +35,15 @@ internal sealed class TableAuditStore : IAuditStore
     private const string SigningKeyPartition = "~signing-key";
     private readonly TableClient _table;
     private readonly OutboxSignal? _signal;
+    private readonly UnpublishedAuditBatches? _unpublished;
     private readonly ILogger<TableAuditStore> _logger;
     private readonly HashSet<string> _registeredChains = [];
 
-    public TableAuditStore(KmsTables tables, ILogger<TableAuditStore> logger, OutboxSignal? signal = null)
+    public TableAuditStore(KmsTables tables, ILogger<TableAuditStore> logger, OutboxSignal? signal = null, UnpublishedAuditBatches? unpublished = null)
     {
         _table = tables.Audit;
         _signal = signal;
+        _unpublished = unpublished;
         _logger = logger;
     }
 
@@ -74,9 +76,10 @@ internal sealed class TableAuditStore : IAuditStore
             }
 
             var published = publish && records.Count > 0;
-            if (published)
+            var outboxRow = published ? OutboxRows.AuditBatch(chain, records[0].Sequence, records[^1].Sequence, records[^1].Entry.Time) : null;
+            if (outboxRow is not null)
             {
-                actions.Add(OutboxRows.AuditBatch(chain, records[0].Sequence, records[^1].Sequence, records[^1].Entry.Time));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, outboxRow));
             }
 
             try
@@ -93,12 +96,11 @@ internal sealed class TableAuditStore : IAuditStore
                     {
                         throw;
                     }
-
-                    return true;
                 }
 
-                if (published)
+                if (outboxRow is not null)
                 {
+                    _unpublished?.Stored(chain, new UnpublishedAuditBatches.Batch(outboxRow.RowKey, records, records[^1].Entry.Time));
                     _signal?.Notify(new OutboxPartition(OutboxPartition.AuditStream, chain));
                 }
             }
@@ -106,6 +108,8 @@ internal sealed class TableAuditStore : IAuditStore
             {
                 // After a failure (the table may even have been recreated) register the chain again next time.
                 _registeredChains.Remove(chain);
+                // The transaction may have committed all the same (a timeout): only the table knows the chain's rows now.
+                _unpublished?.Distrust(chain);
                 throw;
             }
 

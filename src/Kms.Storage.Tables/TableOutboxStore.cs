@@ -26,6 +26,7 @@ namespace Kms.Storage.Tables;
 //
 // Finding pending rows across partitions is a scan ("RowKey ge 'o' and RowKey lt 'p'" over both tables, keys
 // only): the dispatcher runs it on a timer and at start, and between sweeps learns of new rows from OutboxSignal.
+// The audit batches this process stored are read from memory while it holds them all (UnpublishedAuditBatches).
 
 /// <summary><see cref="IOutboxStore"/> on Azure Tables.</summary>
 internal sealed class TableOutboxStore : IOutboxStore
@@ -37,12 +38,14 @@ internal sealed class TableOutboxStore : IOutboxStore
     private readonly KmsTables _tables;
     private readonly TimeProvider _time;
     private readonly ILogger<TableOutboxStore> _logger;
+    private readonly UnpublishedAuditBatches? _unpublished;
 
-    public TableOutboxStore(KmsTables tables, TimeProvider time, ILogger<TableOutboxStore> logger)
+    public TableOutboxStore(KmsTables tables, TimeProvider time, ILogger<TableOutboxStore> logger, UnpublishedAuditBatches? unpublished = null)
     {
         _tables = tables;
         _time = time;
         _logger = logger;
+        _unpublished = unpublished;
     }
 
     public Task<OutboxScan> ScanAsync(CancellationToken cancellationToken) =>
@@ -84,6 +87,14 @@ internal sealed class TableOutboxStore : IOutboxStore
     {
         ArgumentNullException.ThrowIfNull(partition);
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        if (partition.Stream == OutboxPartition.AuditStream && _unpublished is not null &&
+            _unpublished.TryRead(partition.PartitionKey, max, out var batches))
+        {
+            // Batches this process stored and still holds: no need to read them back (see UnpublishedAuditBatches).
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>(batches.Select(b => new OutboxEntry(partition, b.RowKey,
+                KmsEventFactory.AuditRecords(b.Records), b.EnqueuedAt, Attempts: 0, NextAttemptAt: null, ETag: null)).ToList());
+        }
+
         return _logger.GuardAsync<IReadOnlyList<OutboxEntry>>(nameof(ReadAsync), async () =>
         {
             var rows = new List<TableEntity>();
@@ -129,6 +140,11 @@ internal sealed class TableOutboxStore : IOutboxStore
                         }
                     }
                 }
+
+                if (group.Key.Stream == OutboxPartition.AuditStream)
+                {
+                    _unpublished?.Published(group.Key.PartitionKey, group.Select(e => e.RowKey).ToHashSet(StringComparer.Ordinal));
+                }
             }
 
             return true;
@@ -137,6 +153,7 @@ internal sealed class TableOutboxStore : IOutboxStore
     public Task RecordFailureAsync(OutboxEntry entry, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        ReadFromTheTableNow(entry.Partition);
         return _logger.GuardAsync(nameof(RecordFailureAsync), async () =>
         {
             var patch = new TableEntity(entry.Partition.PartitionKey, entry.RowKey)
@@ -162,6 +179,7 @@ internal sealed class TableOutboxStore : IOutboxStore
     public Task PoisonAsync(OutboxEntry entry, string error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        ReadFromTheTableNow(entry.Partition);
         return _logger.GuardAsync(nameof(PoisonAsync), async () =>
         {
             // Kept first, then removed: a crash in between leaves the row in both places, never in neither.
@@ -184,6 +202,15 @@ internal sealed class TableOutboxStore : IOutboxStore
 
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>A failed audit batch's row now carries the attempts and the retry time: the chain is read from the table from here on.</summary>
+    private void ReadFromTheTableNow(OutboxPartition partition)
+    {
+        if (partition.Stream == OutboxPartition.AuditStream)
+        {
+            _unpublished?.Distrust(partition.PartitionKey);
+        }
     }
 
     private TableClient TableOf(string stream) => stream switch

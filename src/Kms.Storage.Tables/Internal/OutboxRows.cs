@@ -46,14 +46,14 @@ internal static class OutboxRows
         }));
 
     /// <summary>The row standing for one stored audit batch: the records themselves are the event data.</summary>
-    public static TableTransactionAction AuditBatch(string chainId, long firstSequence, long lastSequence, DateTimeOffset now) =>
-        new(TableTransactionActionType.Add, new TableEntity(chainId, Prefix + firstSequence.ToString("D19", CultureInfo.InvariantCulture))
+    public static TableEntity AuditBatch(string chainId, long firstSequence, long lastSequence, DateTimeOffset now) =>
+        new(chainId, Prefix + firstSequence.ToString("D19", CultureInfo.InvariantCulture))
         {
             [FirstSequence] = firstSequence,
             [LastSequence] = lastSequence,
             [EnqueuedAt] = now.UtcDateTime,
             [Attempts] = 0,
-        });
+        };
 
     public static KmsEvent ToEvent(TableEntity row) =>
         new(row.GetString(EventId) ?? "", row.GetString(Type) ?? "", row.GetString(Subject) ?? "",
