@@ -64,6 +64,17 @@ public sealed class Base64BytesTests
     }
 
     [Fact]
+    public void Clear_ZeroesTheDecodedBytes()
+    {
+        var item = Deserialize<EncryptItemWire>("{\"plaintext\":\"c2VjcmV0\"}");
+        var bytes = Base64Field.Required(item.Plaintext, "plaintext");
+
+        item.Plaintext!.Clear();
+
+        Assert.Equal(new byte[6], bytes);
+    }
+
+    [Fact]
     public async Task Read_ValueSplitAcrossBuffers_DecodesTheBytes()
     {
         // A tiny read buffer makes the reader hand the converter the value as a multi-segment sequence.

@@ -27,6 +27,20 @@ public sealed class CryptoHandler
     public async Task<IResult> EncryptAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var request = await _body.ReadAsync<EncryptRequestWire>(http.Request, cancellationToken);
+        try
+        {
+            return await EncryptAsync(http, request, cancellationToken);
+        }
+        finally
+        {
+            // Every plaintext was decoded with the body, including those of items that failed before their encryption.
+            request.Plaintext?.Clear();
+            request.Items?.ForEach(item => item?.Plaintext?.Clear());
+        }
+    }
+
+    private async Task<IResult> EncryptAsync(HttpContext http, EncryptRequestWire request, CancellationToken cancellationToken)
+    {
         var keyIdOrAlias = http.RouteValue("keyIdOrAlias");
         var audit = KmsRequestContext.Of(http);
         if (RequireBatch(request.Items, request.Plaintext is not null || request.Context is not null, "plaintext") is { } items)

@@ -27,6 +27,15 @@ public sealed class Base64Bytes
     /// <summary>The decoded bytes (the caller's to zero), or the field's invalid-base64 error.</summary>
     public byte[] GetBytes(string field) => _bytes ?? throw KmsErrors.InvalidBase64(field);
 
+    /// <summary>Zeroes the decoded bytes (a plaintext field, once the request is done with it).</summary>
+    public void Clear()
+    {
+        if (_bytes is not null)
+        {
+            CryptographicOperations.ZeroMemory(_bytes);
+        }
+    }
+
     /// <summary>Decodes the unescaped UTF-8 text of a JSON string; null when it is not plain padded base64 (the caller decides then).</summary>
     internal static Base64Bytes? TryDecodeUtf8(ReadOnlySpan<byte> utf8)
     {
