@@ -1,6 +1,8 @@
 namespace Kms.Api.Contracts;
 
 // Request and response bodies of the cryptographic routes. Binary fields are base64 strings.
+// The encrypt, decrypt and re-encrypt records describe the wire for OpenAPI; their handlers read and write the
+// twins in CryptoWire.cs (bytes instead of base64 strings), which must keep the same shape.
 // encrypt, decrypt and re-encrypt take either one request or {items: [...]}; a batch answers
 // {items: [...]} with a result or an error per item, in order.
 

@@ -26,7 +26,21 @@ public sealed class CryptoHandler
 
     public async Task<IResult> EncryptAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var request = await _body.ReadAsync<EncryptRequest>(http.Request, cancellationToken);
+        var request = await _body.ReadAsync<EncryptRequestWire>(http.Request, cancellationToken);
+        try
+        {
+            return await EncryptAsync(http, request, cancellationToken);
+        }
+        finally
+        {
+            // Every plaintext was decoded with the body, including those of items that failed before their encryption.
+            request.Plaintext?.Clear();
+            request.Items?.ForEach(item => item?.Plaintext?.Clear());
+        }
+    }
+
+    private async Task<IResult> EncryptAsync(HttpContext http, EncryptRequestWire request, CancellationToken cancellationToken)
+    {
         var keyIdOrAlias = http.RouteValue("keyIdOrAlias");
         var audit = KmsRequestContext.Of(http);
         if (RequireBatch(request.Items, request.Plaintext is not null || request.Context is not null, "plaintext") is { } items)
@@ -34,44 +48,56 @@ public sealed class CryptoHandler
             var results = await RunBatchAsync(items, async item =>
             {
                 var r = await EncryptOneAsync(keyIdOrAlias, item.Plaintext, EncryptionContext.From(item.Context), cancellationToken);
-                return new EncryptItemResult(Convert.ToBase64String(r.Ciphertext), r.KeyId, r.Version, null);
-            }, e => new EncryptItemResult(null, null, null, e));
+                return new EncryptItemResultWire(r.Ciphertext, r.KeyId, r.Version, null);
+            }, e => new EncryptItemResultWire(null, null, null, e));
             audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
-            return Results.Json(new EncryptResponse(Items: results), KmsJson.Options);
+            return Results.Json(new EncryptResponseWire(Items: results), KmsJson.Options);
         }
 
         var context = EncryptionContext.From(request.Context);
         audit.SetContextKeys(context.Keys);
         var result = await EncryptOneAsync(keyIdOrAlias, request.Plaintext, context, cancellationToken);
         audit.SetKey(result.KeyId, result.Version);
-        return Results.Json(new EncryptResponse(Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version), KmsJson.Options);
+        return Results.Json(new EncryptResponseWire(result.Ciphertext, result.KeyId, result.Version), KmsJson.Options);
     }
 
     public async Task<IResult> DecryptAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var request = await _body.ReadAsync<DecryptRequest>(http.Request, cancellationToken);
+        var request = await _body.ReadAsync<DecryptRequestWire>(http.Request, cancellationToken);
         var audit = KmsRequestContext.Of(http);
         if (RequireBatch(request.Items, request.Ciphertext is not null || request.Context is not null, "ciphertext") is { } items)
         {
-            var results = await RunBatchAsync(items, async item =>
+            var plaintexts = new List<byte[]>(items.Count);
+            try
             {
-                var r = await DecryptOneAsync(item.Ciphertext, EncryptionContext.From(item.Context), cancellationToken);
-                return new DecryptItemResult(ToBase64AndZero(r.Plaintext), r.KeyId, r.Version, null);
-            }, e => new DecryptItemResult(null, null, null, e));
-            audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
-            return Results.Json(new DecryptResponse(Items: results), KmsJson.Options);
+                var results = await RunBatchAsync(items, async item =>
+                {
+                    var r = await DecryptOneAsync(item.Ciphertext, EncryptionContext.From(item.Context), cancellationToken);
+                    plaintexts.Add(r.Plaintext);
+                    return new DecryptItemResultWire(r.Plaintext, r.KeyId, r.Version, null);
+                }, e => new DecryptItemResultWire(null, null, null, e));
+                audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
+                return ZeroingJsonResult<DecryptResponseWire>.Create(http, new DecryptResponseWire(Items: results), plaintexts);
+            }
+            catch
+            {
+                // A dependency outage fails the whole batch: the items decrypted before it are never written.
+                plaintexts.ForEach(p => CryptographicOperations.ZeroMemory(p));
+                throw;
+            }
         }
 
         var context = EncryptionContext.From(request.Context);
         audit.SetContextKeys(context.Keys);
         var result = await DecryptOneAsync(request.Ciphertext, context, cancellationToken);
         audit.SetKey(result.KeyId, result.Version);
-        return Results.Json(new DecryptResponse(ToBase64AndZero(result.Plaintext), result.KeyId, result.Version), KmsJson.Options);
+        return ZeroingJsonResult<DecryptResponseWire>.Create(http, new DecryptResponseWire(result.Plaintext, result.KeyId, result.Version),
+            [result.Plaintext]);
     }
 
     public async Task<IResult> ReEncryptAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var request = await _body.ReadAsync<ReEncryptRequest>(http.Request, cancellationToken);
+        var request = await _body.ReadAsync<ReEncryptRequestWire>(http.Request, cancellationToken);
         var audit = KmsRequestContext.Of(http);
         var single = request.Ciphertext is not null || request.SourceContext is not null || request.DestinationKeyId is not null
             || request.DestinationContext is not null;
@@ -80,16 +106,16 @@ public sealed class CryptoHandler
             var results = await RunBatchAsync(items, async item =>
             {
                 var r = await ReEncryptOneAsync(item.Ciphertext, item.SourceContext, item.DestinationKeyId, item.DestinationContext, cancellationToken);
-                return new ReEncryptItemResult(Convert.ToBase64String(r.Ciphertext), r.KeyId, r.Version, r.SourceKeyId, r.SourceVersion, null);
-            }, e => new ReEncryptItemResult(null, null, null, null, null, e));
+                return new ReEncryptItemResultWire(r.Ciphertext, r.KeyId, r.Version, r.SourceKeyId, r.SourceVersion, null);
+            }, e => new ReEncryptItemResultWire(null, null, null, null, null, e));
             audit.SetKey(results.FirstOrDefault(r => r.KeyId is not null)?.KeyId);
-            return Results.Json(new ReEncryptResponse(Items: results), KmsJson.Options);
+            return Results.Json(new ReEncryptResponseWire(Items: results), KmsJson.Options);
         }
 
         var result = await ReEncryptOneAsync(request.Ciphertext, request.SourceContext, request.DestinationKeyId, request.DestinationContext,
             cancellationToken);
         audit.SetKey(result.KeyId, result.Version);
-        return Results.Json(new ReEncryptResponse(Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version,
+        return Results.Json(new ReEncryptResponseWire(result.Ciphertext, result.KeyId, result.Version,
             result.SourceKeyId, result.SourceVersion), KmsJson.Options);
     }
 
@@ -174,7 +200,7 @@ public sealed class CryptoHandler
         return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
     }
 
-    private async Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, string? plaintext, EncryptionContext context,
+    private async Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, Base64Bytes? plaintext, EncryptionContext context,
         CancellationToken cancellationToken)
     {
         var bytes = Base64Field.Required(plaintext, "plaintext");
@@ -184,15 +210,15 @@ public sealed class CryptoHandler
         }
         finally
         {
-            // The decoded plaintext is ours alone; the base64 text it came from is the request's and beyond reach.
+            // The decoded plaintext is ours alone (the body it came from is zeroed by RequestBody).
             CryptographicOperations.ZeroMemory(bytes);
         }
     }
 
-    private Task<DecryptResult> DecryptOneAsync(string? ciphertext, EncryptionContext context, CancellationToken cancellationToken) =>
+    private Task<DecryptResult> DecryptOneAsync(Base64Bytes? ciphertext, EncryptionContext context, CancellationToken cancellationToken) =>
         _crypto.DecryptAsync(Base64Field.Required(ciphertext, "ciphertext"), context, cancellationToken);
 
-    private Task<ReEncryptResult> ReEncryptOneAsync(string? ciphertext, Dictionary<string, string>? sourceContext, string? destinationKeyId,
+    private Task<ReEncryptResult> ReEncryptOneAsync(Base64Bytes? ciphertext, Dictionary<string, string>? sourceContext, string? destinationKeyId,
         Dictionary<string, string>? destinationContext, CancellationToken cancellationToken) =>
         _crypto.ReEncryptAsync(Base64Field.Required(ciphertext, "ciphertext"), EncryptionContext.From(sourceContext, "sourceContext"),
             destinationKeyId, EncryptionContext.From(destinationContext, "destinationContext"), cancellationToken);
@@ -236,12 +262,5 @@ public sealed class CryptoHandler
         }
 
         return results;
-    }
-
-    private static string ToBase64AndZero(byte[] plaintext)
-    {
-        var encoded = Convert.ToBase64String(plaintext);
-        CryptographicOperations.ZeroMemory(plaintext);
-        return encoded;
     }
 }

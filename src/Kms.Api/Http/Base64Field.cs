@@ -8,6 +8,10 @@ public static class Base64Field
     public static byte[] Required(string? value, string field) =>
         value is null ? throw KmsErrors.MissingField(field) : Decode(value, field);
 
+    /// <summary>A field the JSON reader already decoded: the same errors as for the string form (missing, then invalid).</summary>
+    public static byte[] Required(Base64Bytes? value, string field) =>
+        value is null ? throw KmsErrors.MissingField(field) : value.GetBytes(field);
+
     public static byte[]? Optional(string? value, string field) => value is null ? null : Decode(value, field);
 
     private static byte[] Decode(string value, string field)

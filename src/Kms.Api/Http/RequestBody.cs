@@ -9,6 +9,9 @@ namespace Kms.Api.Http;
 /// <summary>Reads a JSON request body with a size limit, turning every kind of bad body into a KmsException.</summary>
 public sealed class RequestBody
 {
+    /// <summary>The first buffer for a body without Content-Length (chunked); it doubles as needed.</summary>
+    internal const int InitialChunkedSize = 16 * 1024;
+
     private readonly long _maxBytes;
 
     public RequestBody(IOptions<KmsOptions> options) => _maxBytes = options.Value.MaxRequestBodyBytes;
@@ -29,7 +32,7 @@ public sealed class RequestBody
         using var buffer = await ReadBytesAsync(request, cancellationToken);
         try
         {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), KmsJson.Options)
+            return JsonSerializer.Deserialize<T>(buffer.Span, KmsJson.Options)
                 ?? throw KmsErrors.MalformedRequest("The request body must be a JSON object, not null.");
         }
         catch (JsonException e)
@@ -44,10 +47,11 @@ public sealed class RequestBody
     public async Task<string> ReadJsonTextAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         using var buffer = await ReadBytesAsync(request, cancellationToken);
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        return System.Text.Encoding.UTF8.GetString(buffer.Span);
     }
 
-    private async Task<MemoryStream> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The body in a pooled buffer (the caller disposes it, which zeroes it), refused past the size limit.</summary>
+    private async Task<PooledBodyBuffer> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!IsJson(request.ContentType))
         {
@@ -59,20 +63,30 @@ public sealed class RequestBody
             throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
         }
 
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        // One byte more than the limit is enough to notice a body over it; a declared length gets room for the final
+        // zero-length read so a body of exactly that length needs no second buffer.
+        var bufferCap = (int)Math.Min(_maxBytes + 1, Array.MaxLength);
+        var buffer = new PooledBodyBuffer((int)Math.Min(request.ContentLength + 1 ?? InitialChunkedSize, bufferCap));
+        try
         {
-            if (buffer.Length + read > _maxBytes)
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.FreeSpace(bufferCap), cancellationToken)) > 0)
             {
-                throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
+                if (buffer.Length + (long)read > _maxBytes)
+                {
+                    throw KmsErrors.PayloadTooLarge("The request body", _maxBytes);
+                }
+
+                buffer.Advance(read);
             }
 
-            buffer.Write(chunk, 0, read);
+            return buffer.Length > 0 ? buffer : throw KmsErrors.MalformedRequest("The request body is empty; a JSON object is required.");
         }
-
-        return buffer.Length > 0 ? buffer : throw KmsErrors.MalformedRequest("The request body is empty; a JSON object is required.");
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
     }
 
     private static bool IsJson(string? contentType)
