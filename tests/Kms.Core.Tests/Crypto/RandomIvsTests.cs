@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Kms.Core.Crypto;
+
+namespace Kms.Core.Tests.Crypto;
+
+public sealed class RandomIvsTests
+{
+    [Fact]
+    public void ManyIvs_AcrossBlockBoundaries_AreAllDistinct()
+    {
+        // 12-byte IVs do not divide the 4 KiB block: each refill leaves 4 bytes unused, which must not be reused either.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        Span<byte> iv = stackalloc byte[12];
+        for (var i = 0; i < 20_000; i++)
+        {
+            RandomIvs.Fill(iv);
+            Assert.True(seen.Add(Convert.ToHexString(iv)), $"IV {i} repeated an earlier one");
+        }
+    }
+
+    [Fact]
+    public void IvsOfConcurrentThreads_AreAllDistinct()
+    {
+        var seen = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var repeats = 0;
+        Parallel.For(0, 8, _ =>
+        {
+            var iv = new byte[12];
+            for (var i = 0; i < 5_000; i++)
+            {
+                RandomIvs.Fill(iv);
+                if (!seen.TryAdd(Convert.ToHexString(iv), true))
+                {
+                    Interlocked.Increment(ref repeats);
+                }
+            }
+        });
+
+        Assert.Equal(0, repeats);
+        Assert.Equal(40_000, seen.Count);
+    }
+
+    [Fact]
+    public void LongerThanABlock_IsFilledWhole()
+    {
+        var buffer = new byte[10_000];
+        RandomIvs.Fill(buffer);
+        // 10,000 random bytes with a run of 64 zero bytes anywhere: a part left unfilled.
+        Assert.DoesNotContain(Enumerable.Range(0, buffer.Length - 64), start => buffer.AsSpan(start, 64).IndexOfAnyExcept((byte)0) < 0);
+    }
+}
