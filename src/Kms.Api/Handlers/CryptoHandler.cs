@@ -200,20 +200,11 @@ public sealed class CryptoHandler
         return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
     }
 
-    private async Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, Base64Bytes? plaintext, EncryptionContext context,
-        CancellationToken cancellationToken)
-    {
-        var bytes = Base64Field.Required(plaintext, "plaintext");
-        try
-        {
-            return await _crypto.EncryptAsync(keyIdOrAlias, bytes, context, cancellationToken);
-        }
-        finally
-        {
-            // The decoded plaintext is ours alone (the body it came from is zeroed by RequestBody).
-            CryptographicOperations.ZeroMemory(bytes);
-        }
-    }
+    // The decoded plaintext is zeroed by EncryptAsync when the request ends (with every other item's), and the body it
+    // came from by RequestBody.
+    private Task<EncryptResult> EncryptOneAsync(string keyIdOrAlias, Base64Bytes? plaintext, EncryptionContext context,
+        CancellationToken cancellationToken) =>
+        _crypto.EncryptAsync(keyIdOrAlias, Base64Field.Required(plaintext, "plaintext"), context, cancellationToken);
 
     private Task<DecryptResult> DecryptOneAsync(Base64Bytes? ciphertext, EncryptionContext context, CancellationToken cancellationToken) =>
         _crypto.DecryptAsync(Base64Field.Required(ciphertext, "ciphertext"), context, cancellationToken);

@@ -22,8 +22,6 @@ public sealed class Base64Bytes
 
     private Base64Bytes(byte[]? bytes) => _bytes = bytes;
 
-    public bool IsValid => _bytes is not null;
-
     /// <summary>The decoded bytes (the caller's to zero), or the field's invalid-base64 error.</summary>
     public byte[] GetBytes(string field) => _bytes ?? throw KmsErrors.InvalidBase64(field);
 
@@ -57,18 +55,7 @@ public sealed class Base64Bytes
     }
 
     /// <summary>The rule of <see cref="Base64Field"/> for text the fast path did not take (whitespace, or not base64 at all).</summary>
-    internal static Base64Bytes FromString(string text)
-    {
-        var buffer = new byte[(text.Length * 3 / 4) + 3];
-        try
-        {
-            return Convert.TryFromBase64String(text, buffer, out var written) ? new Base64Bytes(buffer.AsSpan(0, written).ToArray()) : Invalid;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(buffer);
-        }
-    }
+    internal static Base64Bytes FromString(string text) => Base64Field.TryDecode(text, out var bytes) ? new Base64Bytes(bytes) : Invalid;
 }
 
 /// <summary>Reads a JSON string into <see cref="Base64Bytes"/> from its UTF-8 bytes; writes standard padded base64.</summary>

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Kms.Core.Errors;
 
 namespace Kms.Api.Http;
@@ -14,11 +15,23 @@ public static class Base64Field
 
     public static byte[]? Optional(string? value, string field) => value is null ? null : Decode(value, field);
 
-    private static byte[] Decode(string value, string field)
+    private static byte[] Decode(string value, string field) =>
+        TryDecode(value, out var bytes) ? bytes : throw KmsErrors.InvalidBase64(field);
+
+    /// <summary>The one rule for what a base64 field accepts (<see cref="Convert.TryFromBase64String"/>: standard alphabet,
+    /// padding, whitespace); the scratch buffer is zeroed, as it may hold plaintext.</summary>
+    internal static bool TryDecode(string value, out byte[] bytes)
     {
         var buffer = new byte[(value.Length * 3 / 4) + 3];
-        return Convert.TryFromBase64String(value, buffer, out var written)
-            ? buffer.AsSpan(0, written).ToArray()
-            : throw KmsErrors.InvalidBase64(field);
+        try
+        {
+            var decoded = Convert.TryFromBase64String(value, buffer, out var written);
+            bytes = decoded ? buffer.AsSpan(0, written).ToArray() : [];
+            return decoded;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Kms.Core.Ports;
 
 namespace Kms.Core.Crypto;
