@@ -22,6 +22,7 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
 {
     private const int GcmIvBytes = 12;
     private const int GcmTagBytes = 16;
+    private const int HmacSha256Bytes = 32;
     // After a failed connect, callers get an immediate answer for a moment instead of each retrying the device.
     private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromSeconds(1);
     // Fixed lower-case tag values, one per operation, so recording allocates nothing.
@@ -91,8 +92,13 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         var data = plaintext.ToArray();
         try
         {
-            return Run(HsmOperation.Encrypt, key, (_, session, handle) =>
+            return Run(HsmOperation.Encrypt, key, (connection, session, handle) =>
             {
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return singlePart.EncryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data);
+                }
+
                 using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(ivBytes, GcmIvBytes * 8, aadBytes, GcmTagBytes * 8);
                 using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
                 return session.Encrypt(mechanism, handle, data);
@@ -117,8 +123,13 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         var ivBytes = iv.ToArray();
         var aadBytes = aad.ToArray();
         var data = encryptedDataAndTag.ToArray();
-        return Run(HsmOperation.Decrypt, key, (_, session, handle) =>
+        return Run(HsmOperation.Decrypt, key, (connection, session, handle) =>
         {
+            if (connection.SinglePart is { } singlePart)
+            {
+                return singlePart.DecryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data);
+            }
+
             using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(ivBytes, GcmIvBytes * 8, aadBytes, GcmTagBytes * 8);
             using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
             return session.Decrypt(mechanism, handle, data);
@@ -141,10 +152,15 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         }
 
         var digestBytes = digest.ToArray();
-        return Run(HsmOperation.Sign, key, (_, session, handle) =>
+        return Run(HsmOperation.Sign, key, (connection, session, handle) =>
         {
             if (algorithm.IsEcdsa())
             {
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return Signatures.EcdsaRawToDer(singlePart.Sign(session, handle, CKM.CKM_ECDSA, digestBytes, Signatures.EcdsaRawLength(key.Spec)));
+                }
+
                 using var ecdsa = session.Factories.MechanismFactory.Create(CKM.CKM_ECDSA);
                 return Signatures.EcdsaRawToDer(session.Sign(ecdsa, handle, digestBytes));
             }
@@ -169,8 +185,13 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         var data = message.ToArray();
         try
         {
-            return Run(HsmOperation.Mac, key, (_, session, handle) =>
+            return Run(HsmOperation.Mac, key, (connection, session, handle) =>
             {
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return singlePart.Sign(session, handle, CKM.CKM_SHA256_HMAC, data, HmacSha256Bytes);
+                }
+
                 using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_SHA256_HMAC);
                 return session.Sign(mechanism, handle, data);
             });

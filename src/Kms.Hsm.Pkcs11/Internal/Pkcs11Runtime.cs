@@ -14,6 +14,7 @@ internal static class Pkcs11Runtime
 {
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, IPkcs11Library> Libraries = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, SinglePartCalls?> SinglePart = new(StringComparer.Ordinal);
     private static int _resolverRegistered;
 
     public static Pkcs11InteropFactories Factories { get; } = new();
@@ -31,6 +32,25 @@ internal static class Pkcs11Runtime
             }
 
             return library;
+        }
+    }
+
+    /// <summary>
+    /// The single-part calls of the module at <paramref name="libraryPath"/> (null on platforms without them), through a
+    /// second handle on the same loaded module; load it with <see cref="GetLibrary"/> first, which initialises it.
+    /// </summary>
+    public static SinglePartCalls? GetSinglePartCalls(string libraryPath)
+    {
+        lock (Gate)
+        {
+            if (!SinglePart.TryGetValue(libraryPath, out var calls))
+            {
+                EnsureResolver();
+                calls = SinglePartCalls.TryLoad(libraryPath);
+                SinglePart.Add(libraryPath, calls);
+            }
+
+            return calls;
         }
     }
 

@@ -33,6 +33,14 @@ internal static class Signatures
         _ => (CKM.CKM_SHA512, CKG.CKG_MGF1_SHA512, 64UL),
     };
 
+    /// <summary>The length of CKM_ECDSA's raw r||s for a key of <paramref name="spec"/>: twice the curve's field size.</summary>
+    public static int EcdsaRawLength(KeySpec spec) => spec switch
+    {
+        KeySpec.EcP256 => 64,
+        KeySpec.EcP384 => 96,
+        _ => throw new ArgumentOutOfRangeException(nameof(spec), spec, "Not an EC key spec."),
+    };
+
     /// <summary>Converts CKM_ECDSA's raw r||s into the DER SEQUENCE { r INTEGER, s INTEGER } callers expect (RFC 3279).</summary>
     public static byte[] EcdsaRawToDer(ReadOnlySpan<byte> rawSignature)
     {

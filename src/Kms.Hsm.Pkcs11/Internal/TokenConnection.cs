@@ -30,6 +30,7 @@ internal sealed class TokenConnection : IDisposable
     private TokenConnection(ISlot slot, ISession owner, Pkcs11HsmOptions options, ILogger logger, TimeProvider time, KmsMetrics? metrics)
     {
         Slot = slot;
+        SinglePart = Pkcs11Runtime.GetSinglePartCalls(options.LibraryPath);
         _owner = owner;
         _options = options;
         _logger = logger;
@@ -40,6 +41,9 @@ internal sealed class TokenConnection : IDisposable
     public ISlot Slot { get; }
 
     public SessionPool Pool { get; }
+
+    /// <summary>One-call encrypt, decrypt and sign on this platform, or null: then the high-level calls.</summary>
+    public SinglePartCalls? SinglePart { get; }
 
     public KeyHandleCache Cache { get; }
 
