@@ -17,15 +17,6 @@ public sealed class AuditObserver : IRequestObserver
         _time = time;
     }
 
-    /// <summary>The record is announced at the start, so the audit writer can gather it into the transaction of its neighbours.</summary>
-    public void OnStarted(KmsRequestContext context)
-    {
-        if (!context.Anonymous)
-        {
-            _log.Expect();
-        }
-    }
-
     public async ValueTask OnCompletedAsync(KmsRequestContext context, RequestOutcome outcome, CancellationToken cancellationToken)
     {
         if (context.Anonymous)
@@ -37,6 +28,6 @@ public sealed class AuditObserver : IRequestObserver
         // A refused request never reached the handler's SetKey: the decision names the key it was refused on.
         await _log.AppendAsync(new AuditEntry(_time.GetUtcNow(), context.Caller?.Principal, context.Caller?.TokenRoles ?? [], context.Operation,
             context.KeyId ?? last?.KeyId, context.KeyVersion, outcome.Status, outcome.ErrorCode, last?.Decision.Reason, context.RequestId, context.CallerAddress,
-            context.ContextKeys ?? []), announced: true);
+            context.ContextKeys ?? []));
     }
 }

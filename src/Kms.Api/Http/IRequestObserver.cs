@@ -12,10 +12,5 @@ public sealed record RequestOutcome(int Status, string? ErrorCode, TimeSpan Elap
 /// </summary>
 public interface IRequestObserver
 {
-    /// <summary>Before the handler runs (the route's anonymity is known); every call is followed by <see cref="OnCompletedAsync"/>.</summary>
-    void OnStarted(KmsRequestContext context)
-    {
-    }
-
     ValueTask OnCompletedAsync(KmsRequestContext context, RequestOutcome outcome, CancellationToken cancellationToken);
 }

@@ -40,11 +40,6 @@ public sealed partial class KmsRequestExecutor
         using var activity = RequestSpan.Start(http, route.Name);
         var context = KmsRequestContext.Begin(http, route.Name);
         context.Anonymous = route.AllowAnonymous;
-        foreach (var observer in _observers)
-        {
-            observer.OnStarted(context);
-        }
-
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = context.RequestId });
         IResult result;
         try
@@ -84,7 +79,8 @@ public sealed partial class KmsRequestExecutor
 #pragma warning restore CA1031
         {
             LogUnhandled(e, route.Name);
-            result = UnexpectedError(context.RequestId);
+            result = KmsProblem.Create(StatusCodes.Status500InternalServerError, KmsErrorCodes.InternalError,
+                "An unexpected error occurred. Quote the request id when reporting it.", context.RequestId);
         }
 
         var outcome = new RequestOutcome(StatusOf(result), (result as KmsProblem)?.Code, _time.GetElapsedTime(started));
@@ -100,13 +96,6 @@ public sealed partial class KmsRequestExecutor
                 LogDependencyFailure(e, route.Name, e.Code);
                 result = KmsProblem.From(e, context.RequestId);
             }
-#pragma warning disable CA1031 // One observer's bug must not skip the next one (the audit record) or reach the caller.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogUnhandled(e, route.Name);
-                result = UnexpectedError(context.RequestId);
-            }
         }
 
         var status = StatusOf(result);
@@ -115,10 +104,6 @@ public sealed partial class KmsRequestExecutor
         RequestSpan.Complete(activity, context, status, errorCode);
         return result;
     }
-
-    private static KmsProblem UnexpectedError(string requestId) =>
-        KmsProblem.Create(StatusCodes.Status500InternalServerError, KmsErrorCodes.InternalError,
-            "An unexpected error occurred. Quote the request id when reporting it.", requestId);
 
     private static int StatusOf(IResult result) => result switch
     {

@@ -28,18 +28,6 @@ public sealed class AuditOptions
 
     /// <summary>How often the chain head is signed by the HSM-held audit key and stored with the records.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// How long a chain's writer may hold a transaction open for records that requests still being served have
-    /// announced (<see cref="AuditLog.Expect"/>), so they share it instead of each waiting for the next one; zero
-    /// commits what is queued at once. A lone request never waits: with nothing announced the writer commits at once.
-    /// Like PostgreSQL's commit_delay with commit_siblings: a transaction costs the storage nearly as much for one
-    /// record as for sixteen (docs/performance.md, "Group commit that waits for its siblings").
-    /// </summary>
-    public TimeSpan GroupCommitDelay { get; set; } = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>The longest <see cref="GroupCommitDelay"/> accepted: every audited request may wait this long.</summary>
-    public static readonly TimeSpan MaxGroupCommitDelay = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>
@@ -52,7 +40,6 @@ public sealed class AuditLog : IAsyncDisposable
 {
     private readonly AuditChainWriter[] _chains;
     private readonly KmsMetrics? _metrics;
-    private readonly AnnouncedRecords _announced = new();
     private int _next = -1;
 
     public AuditLog(IAuditStore store, AuditSigner signer, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditLog> logger,
@@ -61,35 +48,15 @@ public sealed class AuditLog : IAsyncDisposable
         var count = Math.Clamp(options.Value.Chains, 1, 64);
         var publish = events?.Value is { Enabled: true, PublishAuditRecords: true };
         _metrics = metrics;
-        _chains = Enumerable.Range(0, count)
-            .Select(_ => new AuditChainWriter(store, signer, time, options.Value, publish, logger, metrics, _announced)).ToArray();
+        _chains = Enumerable.Range(0, count).Select(_ => new AuditChainWriter(store, signer, time, options.Value, publish, logger, metrics)).ToArray();
     }
 
     /// <summary>This process's chains; a restart starts new ones, and verification walks them all.</summary>
     public IReadOnlyList<string> ChainIds => _chains.Select(c => c.ChainId).ToArray();
 
-    /// <summary>
-    /// Announces a record that is on its way: a request has started and will append its record when it ends. While
-    /// announced records are outstanding, a writer waits up to <see cref="AuditOptions.GroupCommitDelay"/> for them
-    /// before it commits. Each call must be followed by exactly one <see cref="AppendAsync"/> with
-    /// <c>announced: true</c>, whatever the request's outcome.
-    /// </summary>
-    public void Expect() => _announced.Add();
-
-    /// <summary>Records announced by <see cref="Expect"/> and not appended yet: requests in progress (diagnostics, tests).</summary>
-    public int Announced => _announced.Count;
-
-    /// <summary>
-    /// Completes when the record is stored; fails with AuditUnavailable when it could not be.
-    /// <paramref name="announced"/>: the record was announced by <see cref="Expect"/>.
-    /// </summary>
-    public Task AppendAsync(AuditEntry entry, bool announced = false)
+    /// <summary>Completes when the record is stored; fails with AuditUnavailable when it could not be.</summary>
+    public Task AppendAsync(AuditEntry entry)
     {
-        if (announced)
-        {
-            _announced.Remove();
-        }
-
         _metrics?.AuditRecordsProduced();
         return _chains[(int)((uint)Interlocked.Increment(ref _next) % (uint)_chains.Length)].AppendAsync(entry);
     }
@@ -119,8 +86,6 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private readonly bool _publish;
     private readonly ILogger _logger;
     private readonly KmsMetrics? _metrics;
-    private readonly AnnouncedRecords _announced;
-    private readonly TimeSpan _groupDelay;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
     private long _sequence;
@@ -130,12 +95,9 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
     private int _disposed;
 
     public AuditChainWriter(IAuditStore store, AuditSigner signer, TimeProvider time, AuditOptions options, bool publish, ILogger logger,
-        KmsMetrics? metrics, AnnouncedRecords announced)
+        KmsMetrics? metrics = null)
     {
         _metrics = metrics;
-        _announced = announced;
-        _groupDelay = options.GroupCommitDelay < TimeSpan.Zero ? TimeSpan.Zero
-            : options.GroupCommitDelay > AuditOptions.MaxGroupCommitDelay ? AuditOptions.MaxGroupCommitDelay : options.GroupCommitDelay;
         _store = store;
         _signer = signer;
         _time = time;
@@ -186,10 +148,9 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
         var batch = new List<Pending>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            Take(batch);
-            if (batch.Count < _maxBatch && _announced.Count > 0 && _groupDelay > TimeSpan.Zero)
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
             {
-                await GatherAnnouncedAsync(batch);
+                batch.Add(pending);
             }
 
             try
@@ -207,36 +168,6 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
             }
 
             batch.Clear();
-        }
-    }
-
-    private void Take(List<Pending> batch)
-    {
-        while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
-        {
-            batch.Add(pending);
-        }
-    }
-
-    /// <summary>
-    /// Holds the batch open for announced records, up to the group commit delay or a full batch. Why: each
-    /// transaction costs the storage about the same whatever its size (Azurite: about 1 ms of CPU), so under load the
-    /// records of requests a few hundred microseconds behind are cheaper in this one than in the next. With nothing
-    /// announced (a lone request, an idle host) there is no wait at all.
-    /// </summary>
-    private async Task GatherAnnouncedAsync(List<Pending> batch)
-    {
-        using var delay = new CancellationTokenSource(_groupDelay, _time);
-        try
-        {
-            while (batch.Count < _maxBatch && _announced.Count > 0 && await _queue.Reader.WaitToReadAsync(delay.Token))
-            {
-                Take(batch);
-            }
-        }
-        catch (OperationCanceledException) when (delay.IsCancellationRequested)
-        {
-            // The rest are slower than the delay (a long batch request, a slow HSM call): commit what is here.
         }
     }
 
@@ -298,16 +229,4 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Could not sign a checkpoint of audit chain {ChainId}; will retry")]
     private partial void LogCheckpointFailed(Exception exception, string chainId);
-}
-
-/// <summary>Records announced by requests in progress and not yet appended (<see cref="AuditLog.Expect"/>).</summary>
-internal sealed class AnnouncedRecords
-{
-    private int _count;
-
-    public int Count => Volatile.Read(ref _count);
-
-    public void Add() => Interlocked.Increment(ref _count);
-
-    public void Remove() => Interlocked.Decrement(ref _count);
 }
