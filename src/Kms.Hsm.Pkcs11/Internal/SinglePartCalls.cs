@@ -36,36 +36,14 @@ internal sealed unsafe class SinglePartCalls
 
     /// <summary>AES-GCM encryption of <paramref name="data"/>: encrypted data followed by the tag.</summary>
     public byte[] EncryptGcm(ISession session, IObjectHandle key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> aad, int tagBytes, byte[] data,
-        int? outputLength = null)
-    {
-        fixed (byte* ivPointer = iv)
-        fixed (byte* aadPointer = aad)
-        {
-            var parameters = GcmParameters(ivPointer, iv.Length, aadPointer, aad.Length, tagBytes);
-            var mechanism = Mechanism(CKM.CKM_AES_GCM, &parameters, sizeof(LowLevel.MechanismParams.CK_GCM_PARAMS));
-            Check(_module.C_EncryptInit(session.SessionId, ref mechanism, key.ObjectId), "C_EncryptInit");
-        }
+        int? outputLength = null) =>
+        Gcm(encrypt: true, session, key, iv, aad, tagBytes, data, outputLength ?? data.Length + tagBytes);
 
-        return Finish(outputLength ?? data.Length + tagBytes, (byte[] output, ref ulong length) =>
-            _module.C_Encrypt(session.SessionId, data, (ulong)data.Length, output, ref length), "C_Encrypt");
-    }
-
-    /// <summary>AES-GCM decryption of encrypted data followed by the tag; CKR_ENCRYPTED_DATA_INVALID (or similar) when the tag does not verify.</summary>
+    /// <summary>AES-GCM decryption of encrypted data followed by the tag; a Pkcs11Exception from C_Decrypt when the tag does not verify.</summary>
     public byte[] DecryptGcm(ISession session, IObjectHandle key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> aad, int tagBytes, byte[] data,
-        int? outputLength = null)
-    {
-        fixed (byte* ivPointer = iv)
-        fixed (byte* aadPointer = aad)
-        {
-            var parameters = GcmParameters(ivPointer, iv.Length, aadPointer, aad.Length, tagBytes);
-            var mechanism = Mechanism(CKM.CKM_AES_GCM, &parameters, sizeof(LowLevel.MechanismParams.CK_GCM_PARAMS));
-            Check(_module.C_DecryptInit(session.SessionId, ref mechanism, key.ObjectId), "C_DecryptInit");
-        }
-
+        int? outputLength = null) =>
         // The plaintext is the input less the tag; a module may ask for room for the whole input first.
-        return Finish(outputLength ?? data.Length, (byte[] output, ref ulong length) =>
-            _module.C_Decrypt(session.SessionId, data, (ulong)data.Length, output, ref length), "C_Decrypt");
-    }
+        Gcm(encrypt: false, session, key, iv, aad, tagBytes, data, outputLength ?? data.Length);
 
     /// <summary>A signature (or MAC) with a mechanism that takes no parameters: CKM_ECDSA, CKM_RSA_PKCS, CKM_SHA256_HMAC.</summary>
     public byte[] Sign(ISession session, IObjectHandle key, CKM mechanismType, byte[] data, int signatureLength)
@@ -74,6 +52,24 @@ internal sealed unsafe class SinglePartCalls
         Check(_module.C_SignInit(session.SessionId, ref mechanism, key.ObjectId), "C_SignInit");
         return Finish(signatureLength, (byte[] output, ref ulong length) =>
             _module.C_Sign(session.SessionId, data, (ulong)data.Length, output, ref length), "C_Sign");
+    }
+
+    private byte[] Gcm(bool encrypt, ISession session, IObjectHandle key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> aad, int tagBytes, byte[] data,
+        int outputLength)
+    {
+        var id = session.SessionId;
+        fixed (byte* ivPointer = iv)
+        fixed (byte* aadPointer = aad)
+        {
+            var parameters = GcmParameters(ivPointer, iv.Length, aadPointer, aad.Length, tagBytes);
+            var mechanism = Mechanism(CKM.CKM_AES_GCM, &parameters, sizeof(LowLevel.MechanismParams.CK_GCM_PARAMS));
+            Check(encrypt ? _module.C_EncryptInit(id, ref mechanism, key.ObjectId) : _module.C_DecryptInit(id, ref mechanism, key.ObjectId),
+                encrypt ? "C_EncryptInit" : "C_DecryptInit");
+        }
+
+        return encrypt
+            ? Finish(outputLength, (byte[] output, ref ulong length) => _module.C_Encrypt(id, data, (ulong)data.Length, output, ref length), "C_Encrypt")
+            : Finish(outputLength, (byte[] output, ref ulong length) => _module.C_Decrypt(id, data, (ulong)data.Length, output, ref length), "C_Decrypt");
     }
 
     private delegate CKR Call(byte[] output, ref ulong length);
