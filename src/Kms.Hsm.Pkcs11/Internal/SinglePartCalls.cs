@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 using LowLevel = Net.Pkcs11Interop.LowLevelAPI80;
@@ -45,7 +44,7 @@ internal sealed unsafe class SinglePartCalls
         // The plaintext is the input less the tag; a module may ask for room for the whole input first.
         Gcm(encrypt: false, session, key, iv, aad, tagBytes, data, outputLength ?? data.Length);
 
-    /// <summary>A signature (or MAC) with a mechanism that takes no parameters: CKM_ECDSA, CKM_RSA_PKCS, CKM_SHA256_HMAC.</summary>
+    /// <summary>A signature (or MAC) with a mechanism that takes no parameters, such as CKM_ECDSA or CKM_SHA256_HMAC.</summary>
     public byte[] Sign(ISession session, IObjectHandle key, CKM mechanismType, byte[] data, int signatureLength)
     {
         var mechanism = Mechanism(mechanismType, null, 0);
@@ -86,7 +85,13 @@ internal sealed unsafe class SinglePartCalls
             rv = call(output, ref length);
         }
 
-        Check(rv, name);
+        if (rv != CKR.CKR_OK)
+        {
+            // A failed decryption may have left unverified plaintext in the buffer.
+            Array.Clear(output);
+            Check(rv, name);
+        }
+
         var written = checked((int)length);
         if (written == output.Length)
         {
