@@ -13,6 +13,8 @@
 #   AZURITE_BLOB_PORT   Azurite ports (default 10000, 10001, 10002)
 #   AZURITE_QUEUE_PORT
 #   AZURITE_TABLE_PORT
+#   KMS_AZURITE_PERSISTENCE  disk (default): Azurite's data in <data>/azurite; memory: in memory only, gone at
+#                       Ctrl-C (faster under load; the token and its root key stay on disk)
 #
 # shellcheck disable=SC2154 # the Kms__* variables come from local.settings.json (or the environment)
 set -euo pipefail
