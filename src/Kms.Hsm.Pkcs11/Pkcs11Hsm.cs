@@ -93,7 +93,16 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         try
         {
             return Run(HsmOperation.Encrypt, key, (connection, session, handle) =>
-                connection.Calls.EncryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data));
+            {
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return singlePart.EncryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data);
+                }
+
+                using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(ivBytes, GcmIvBytes * 8, aadBytes, GcmTagBytes * 8);
+                using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+                return session.Encrypt(mechanism, handle, data);
+            });
         }
         finally
         {
@@ -115,7 +124,16 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         var aadBytes = aad.ToArray();
         var data = encryptedDataAndTag.ToArray();
         return Run(HsmOperation.Decrypt, key, (connection, session, handle) =>
-            connection.Calls.DecryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data));
+        {
+            if (connection.SinglePart is { } singlePart)
+            {
+                return singlePart.DecryptGcm(session, handle, ivBytes, aadBytes, GcmTagBytes, data);
+            }
+
+            using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(ivBytes, GcmIvBytes * 8, aadBytes, GcmTagBytes * 8);
+            using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+            return session.Decrypt(mechanism, handle, data);
+        });
     }
 
     /// <inheritdoc />
@@ -138,7 +156,13 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         {
             if (algorithm.IsEcdsa())
             {
-                return Signatures.EcdsaRawToDer(connection.Calls.Sign(session, handle, CKM.CKM_ECDSA, digestBytes, Signatures.EcdsaRawLength(key.Spec)));
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return Signatures.EcdsaRawToDer(singlePart.Sign(session, handle, CKM.CKM_ECDSA, digestBytes, Signatures.EcdsaRawLength(key.Spec)));
+                }
+
+                using var ecdsa = session.Factories.MechanismFactory.Create(CKM.CKM_ECDSA);
+                return Signatures.EcdsaRawToDer(session.Sign(ecdsa, handle, digestBytes));
             }
 
             if (algorithm.IsPss())
@@ -162,7 +186,15 @@ public sealed class Pkcs11Hsm : IHsm, IHsmRootKeys, IDisposable
         try
         {
             return Run(HsmOperation.Mac, key, (connection, session, handle) =>
-                connection.Calls.Sign(session, handle, CKM.CKM_SHA256_HMAC, data, HmacSha256Bytes));
+            {
+                if (connection.SinglePart is { } singlePart)
+                {
+                    return singlePart.Sign(session, handle, CKM.CKM_SHA256_HMAC, data, HmacSha256Bytes);
+                }
+
+                using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_SHA256_HMAC);
+                return session.Sign(mechanism, handle, data);
+            });
         }
         finally
         {

@@ -13,30 +13,44 @@ namespace Kms.Hsm.Pkcs11.Internal;
 internal static class Pkcs11Runtime
 {
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<string, Module> Modules = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, IPkcs11Library> Libraries = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, SinglePartCalls?> SinglePart = new(StringComparer.Ordinal);
     private static int _resolverRegistered;
 
     public static Pkcs11InteropFactories Factories { get; } = new();
 
     /// <summary>The loaded module at <paramref name="libraryPath"/>; a failed load is not remembered, so the next call tries again.</summary>
-    public static IPkcs11Library GetLibrary(string libraryPath) => Load(libraryPath).Library;
-
-    /// <summary>The module's single-part calls (a second handle on the same loaded module), or null on platforms without them.</summary>
-    public static SinglePartCalls? GetSinglePartCalls(string libraryPath) => Load(libraryPath).SinglePart;
-
-    private static Module Load(string libraryPath)
+    public static IPkcs11Library GetLibrary(string libraryPath)
     {
         lock (Gate)
         {
-            if (!Modules.TryGetValue(libraryPath, out var module))
+            if (!Libraries.TryGetValue(libraryPath, out var library))
             {
                 EnsureResolver();
-                var library = Factories.Pkcs11LibraryFactory.LoadPkcs11Library(Factories, libraryPath, AppType.MultiThreaded);
-                module = new Module(library, SinglePartCalls.TryLoad(libraryPath));
-                Modules.Add(libraryPath, module);
+                library = Factories.Pkcs11LibraryFactory.LoadPkcs11Library(Factories, libraryPath, AppType.MultiThreaded);
+                Libraries.Add(libraryPath, library);
             }
 
-            return module;
+            return library;
+        }
+    }
+
+    /// <summary>
+    /// The single-part calls of the module at <paramref name="libraryPath"/> (null on platforms without them), through a
+    /// second handle on the same loaded module; load it with <see cref="GetLibrary"/> first, which initialises it.
+    /// </summary>
+    public static SinglePartCalls? GetSinglePartCalls(string libraryPath)
+    {
+        lock (Gate)
+        {
+            if (!SinglePart.TryGetValue(libraryPath, out var calls))
+            {
+                EnsureResolver();
+                calls = SinglePartCalls.TryLoad(libraryPath);
+                SinglePart.Add(libraryPath, calls);
+            }
+
+            return calls;
         }
     }
 
@@ -70,6 +84,4 @@ internal static class Pkcs11Runtime
 
         return IntPtr.Zero;
     }
-
-    private sealed record Module(IPkcs11Library Library, SinglePartCalls? SinglePart);
 }

@@ -18,12 +18,12 @@ namespace Kms.Hsm.Pkcs11.Internal;
 /// The same session and object handles as the high-level API, through the module's own function list: the module is
 /// initialised once by <see cref="Pkcs11Runtime"/>. Only for modules with Pkcs11Interop's LowLevelAPI80 layout
 /// (8-byte CK_ULONG, natural packing: 64-bit Linux and macOS); elsewhere <see cref="TryLoad"/> gives null and the
-/// connector uses <see cref="HighLevelCalls"/>. A wrong size guess is not an error: the module answers
+/// connector keeps the high-level calls. A wrong size guess is not an error: the module answers
 /// CKR_BUFFER_TOO_SMALL with the length it needs, the operation stays active (PKCS#11 5.2), and the call is repeated
 /// once with that length.
 /// </para>
 /// </summary>
-internal sealed unsafe class SinglePartCalls : IOperationCalls
+internal sealed unsafe class SinglePartCalls
 {
     private readonly LowLevel.Pkcs11Library _module;
 
@@ -43,12 +43,6 @@ internal sealed unsafe class SinglePartCalls : IOperationCalls
         int? outputLength = null) =>
         // The plaintext is the input less the tag; a module may ask for room for the whole input first.
         Gcm(encrypt: false, session, key, iv, aad, tagBytes, data, outputLength ?? data.Length);
-
-    byte[] IOperationCalls.EncryptGcm(ISession session, IObjectHandle key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> aad, int tagBytes, byte[] data) =>
-        EncryptGcm(session, key, iv, aad, tagBytes, data);
-
-    byte[] IOperationCalls.DecryptGcm(ISession session, IObjectHandle key, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> aad, int tagBytes, byte[] data) =>
-        DecryptGcm(session, key, iv, aad, tagBytes, data);
 
     /// <summary>A signature (or MAC) with a mechanism that takes no parameters, such as CKM_ECDSA or CKM_SHA256_HMAC.</summary>
     public byte[] Sign(ISession session, IObjectHandle key, CKM mechanismType, byte[] data, int signatureLength)

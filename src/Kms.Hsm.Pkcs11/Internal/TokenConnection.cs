@@ -30,7 +30,7 @@ internal sealed class TokenConnection : IDisposable
     private TokenConnection(ISlot slot, ISession owner, Pkcs11HsmOptions options, ILogger logger, TimeProvider time, KmsMetrics? metrics)
     {
         Slot = slot;
-        Calls = (IOperationCalls?)Pkcs11Runtime.GetSinglePartCalls(options.LibraryPath) ?? HighLevelCalls.Instance;
+        SinglePart = Pkcs11Runtime.GetSinglePartCalls(options.LibraryPath);
         _owner = owner;
         _options = options;
         _logger = logger;
@@ -42,8 +42,8 @@ internal sealed class TokenConnection : IDisposable
 
     public SessionPool Pool { get; }
 
-    /// <summary>The calls of encrypt, decrypt, sign and MAC: one module call per step where the platform allows it.</summary>
-    public IOperationCalls Calls { get; }
+    /// <summary>One-call encrypt, decrypt and sign on this platform, or null: then the high-level calls.</summary>
+    public SinglePartCalls? SinglePart { get; }
 
     public KeyHandleCache Cache { get; }
 
