@@ -42,9 +42,11 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRoleAssignmentStore>(sp =>
             new TableRoleAssignmentStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableRoleAssignmentStore>(sp)));
         services.TryAddSingleton<UnpublishedAuditBatches>();
-        services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), LoggerOf<TableAuditStore>(sp),
-            sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<UnpublishedAuditBatches>()));
-        services.TryAddSingleton<IOutboxStore>(sp => new TableOutboxStore(sp.GetRequiredService<KmsTables>(), TimeProviderOf(sp),
+        services.TryAddSingleton(sp => new AuditChains(sp.GetRequiredService<KmsTables>()));
+        services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), sp.GetRequiredService<AuditChains>(),
+            LoggerOf<TableAuditStore>(sp), sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<UnpublishedAuditBatches>()));
+        services.TryAddSingleton<IOutboxStore>(sp => new TableOutboxStore(sp.GetRequiredService<KmsTables>(), sp.GetRequiredService<AuditChains>(),
+            sp.GetService<IOptions<KmsEventOptions>>()?.Value.AuditTakeoverDelay ?? KmsEventOptions.DefaultAuditTakeoverDelay, TimeProviderOf(sp),
             LoggerOf<TableOutboxStore>(sp), sp.GetRequiredService<UnpublishedAuditBatches>()));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -23,25 +24,31 @@ namespace Kms.Storage.Tables;
 //                                         Principal, Roles (JSON), Operation, KeyId, KeyVersion, Status, Result, ErrorCode,
 //                                         Reason, RequestId, CallerAddress, ContextKeys (JSON), PreviousHash, Hash
 //     RowKey "c" + sequence (19 digits)  a signed checkpoint of the head at that record: Sequence, Hash, Time, Signature
-//     RowKey "o" + sequence (19 digits)  outbox row of the batch that starts at that record (when events are on): the
-//                                         batch's records are published as AuditRecord events; see TableOutboxStore
-//   PartitionKey "~chains", RowKey = chain id: the list of chains (written before a chain's first batch).
+//     RowKey "o" + sequence (19 digits)  outbox row of a block whose records are to be published as AuditRecord events:
+//                                         written by AuditChains.MaterializeAsync for blocks after the chain's published
+//                                         cursor that their writer did not publish (or, before the cursor, by the commit
+//                                         itself); see TableOutboxStore
+//   PartitionKey "~chains", RowKey = chain id: the list of chains (written before a chain's first batch), with the
+//     published cursor of a chain whose records are published (AuditChains).
 //   PartitionKey "~signing-key", RowKey "1": the audit signing key, wrapped (WrappedMaterial, PublicKey, RootKeyLabel).
 
 /// <summary><see cref="IAuditStore"/> on Azure Tables.</summary>
 internal sealed class TableAuditStore : IAuditStore
 {
-    private const string ChainsPartition = "~chains";
     private const string SigningKeyPartition = "~signing-key";
     private readonly TableClient _table;
+    private readonly AuditChains _chains;
     private readonly OutboxSignal? _signal;
     private readonly UnpublishedAuditBatches? _unpublished;
     private readonly ILogger<TableAuditStore> _logger;
-    private readonly HashSet<string> _registeredChains = [];
+    // Chains whose row is known to exist. Several chain writers of one process append at once (Kms:Audit:Chains).
+    private readonly ConcurrentDictionary<string, bool> _registeredChains = new(StringComparer.Ordinal);
 
-    public TableAuditStore(KmsTables tables, ILogger<TableAuditStore> logger, OutboxSignal? signal = null, UnpublishedAuditBatches? unpublished = null)
+    public TableAuditStore(KmsTables tables, AuditChains chains, ILogger<TableAuditStore> logger, OutboxSignal? signal = null,
+        UnpublishedAuditBatches? unpublished = null)
     {
         _table = tables.Audit;
+        _chains = chains;
         _signal = signal;
         _unpublished = unpublished;
         _logger = logger;
@@ -56,10 +63,13 @@ internal sealed class TableAuditStore : IAuditStore
                 return true;
             }
 
-            if (!_registeredChains.Contains(chain))
+            var published = publish && records.Count > 0;
+            if (!_registeredChains.ContainsKey(chain))
             {
-                await _table.UpsertEntityAsync(new TableEntity(ChainsPartition, chain), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                _registeredChains.Add(chain);
+                // A published chain's cursor starts just before its first record: nothing of it is published yet.
+                var cursor = publish ? (records.Count > 0 ? records[0].Sequence - 1 : checkpoint!.Sequence) : (long?)null;
+                await _chains.RegisterAsync(chain, cursor, cancellationToken).ConfigureAwait(false);
+                _registeredChains[chain] = true;
             }
 
             var blocks = AuditBlocks.ToEntities(records).ToList();
@@ -75,22 +85,25 @@ internal sealed class TableAuditStore : IAuditStore
                 }));
             }
 
-            var published = publish && records.Count > 0;
-            var outboxRow = published ? OutboxRows.AuditBatch(chain, records[0].Sequence, records[^1].Sequence, records[^1].Entry.Time) : null;
-            if (outboxRow is not null)
-            {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, outboxRow));
-            }
-
             try
             {
                 try
                 {
-                    await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                    // The usual batch is one block: a plain insert, which costs the store and the SDK less than a
+                    // transaction of one (no multipart body). Records are published from the chain's cursor, so no
+                    // outbox row has to commit with them (AuditChains).
+                    if (actions.Count == 1)
+                    {
+                        await _table.AddEntityAsync(actions[0].Entity, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                catch (TableTransactionFailedException e) when (e.Status == 409)
+                catch (RequestFailedException e) when (e.Status == 409)
                 {
-                    // The SDK retried a transaction whose first attempt had committed (a timeout under load): the rows are
+                    // The SDK retried a request whose first attempt had committed (a timeout under load): the rows are
                     // ours, so the batch is stored. Failing here would replay the same numbers forever and stop all audit.
                     if (!await AlreadyStoredAsync(blocks, cancellationToken).ConfigureAwait(false))
                     {
@@ -98,17 +111,18 @@ internal sealed class TableAuditStore : IAuditStore
                     }
                 }
 
-                if (outboxRow is not null)
+                if (published)
                 {
-                    _unpublished?.Stored(chain, new UnpublishedAuditBatches.Batch(outboxRow.RowKey, records, records[^1].Entry.Time));
+                    _unpublished?.Stored(chain, new UnpublishedAuditBatches.Batch(OutboxRows.AuditBatchKey(records[0].Sequence), records,
+                        records[^1].Entry.Time));
                     _signal?.Notify(new OutboxPartition(OutboxPartition.AuditStream, chain));
                 }
             }
             catch
             {
                 // After a failure (the table may even have been recreated) register the chain again next time.
-                _registeredChains.Remove(chain);
-                // The transaction may have committed all the same (a timeout): only the table knows the chain's rows now.
+                _registeredChains.TryRemove(chain, out _);
+                // The insert may have stored the block all the same (a timeout): only the table knows the chain's blocks now.
                 _unpublished?.Distrust(chain);
                 throw;
             }
@@ -132,16 +146,7 @@ internal sealed class TableAuditStore : IAuditStore
 
     public Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(ListChainsAsync), async () =>
-        {
-            var chains = new List<string>();
-            await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {ChainsPartition}"),
-                select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                chains.Add(row.RowKey);
-            }
-
-            return (IReadOnlyList<string>)chains;
-        }, cancellationToken);
+            (IReadOnlyList<string>)(await _chains.ListAsync(cancellationToken).ConfigureAwait(false)).Select(c => c.Id).ToList(), cancellationToken);
 
     public async IAsyncEnumerable<AuditRecord> ReadChainAsync(string chainId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

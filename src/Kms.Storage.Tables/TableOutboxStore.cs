@@ -16,17 +16,21 @@ namespace Kms.Storage.Tables;
 //   "{prefix}keys", PartitionKey = key id, RowKey "o" + time ticks (19 digits) + "-" + index (3) + "-" + event id:
 //     EventId, Type, Subject, TimeTicks (Int64, the event time), Data (JSON string), EnqueuedAt (DateTime),
 //     Attempts (Int32), NextAttemptAt (DateTime, absent until a failure), LastError (string, absent until a failure)
-//   "{prefix}audit", PartitionKey = chain id, RowKey "o" + first sequence (19 digits): one row per stored batch,
-//     FirstSequence, LastSequence (Int64), EnqueuedAt, Attempts, NextAttemptAt, LastError. The batch's records
-//     are the data; KmsEventFactory.AuditRecords cuts them into events with ids derived from the sequence numbers.
+//   "{prefix}audit", PartitionKey = chain id, RowKey "o" + first sequence (19 digits): one row per stored block that
+//     its writer did not publish, FirstSequence, LastSequence (Int64), EnqueuedAt, Attempts, NextAttemptAt,
+//     LastError. The block's records are the data; KmsEventFactory.AuditRecords cuts them into events with ids
+//     derived from the sequence numbers. Audit records are not written with a row: a chain's records after its
+//     published cursor are pending (AuditChains). The writer publishes them from memory (entries without an ETag,
+//     UnpublishedAuditBatches) and moves the cursor; anything else after the cursor gets rows here first
+//     (AuditChains.MaterializeAsync): at once for this process's own chains, after AuditTakeoverDelay for others.
 //
 // Rows are deleted once published. A row that keeps failing moves to "{prefix}outboxpoison":
 //   PartitionKey = stream ("keys" or "audit"), RowKey = source partition + "|" + source row key:
 //     Events (JSON array of the events as they would have been published), Attempts, LastError, EnqueuedAt, PoisonedAt
 //
 // Finding pending rows across partitions is a scan ("RowKey ge 'o' and RowKey lt 'p'" over both tables, keys
-// only): the dispatcher runs it on a timer and at start, and between sweeps learns of new rows from OutboxSignal.
-// The audit batches this process stored are read from memory while it holds them all (UnpublishedAuditBatches).
+// only), after giving rows to the audit blocks left after each chain's cursor: the dispatcher runs it on a timer and
+// at start, and between sweeps learns of new rows from OutboxSignal.
 
 /// <summary><see cref="IOutboxStore"/> on Azure Tables.</summary>
 internal sealed class TableOutboxStore : IOutboxStore
@@ -36,13 +40,21 @@ internal sealed class TableOutboxStore : IOutboxStore
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly KmsTables _tables;
+    private readonly AuditChains _chains;
+    private readonly TimeSpan _takeoverDelay;
     private readonly TimeProvider _time;
     private readonly ILogger<TableOutboxStore> _logger;
     private readonly UnpublishedAuditBatches? _unpublished;
 
-    public TableOutboxStore(KmsTables tables, TimeProvider time, ILogger<TableOutboxStore> logger, UnpublishedAuditBatches? unpublished = null)
+    /// <param name="takeoverDelay">How old a block of another process's chain must be before this process gives it an
+    /// outbox row (<see cref="KmsEventOptions.AuditTakeoverDelay"/>).</param>
+    public TableOutboxStore(KmsTables tables, AuditChains chains, TimeSpan takeoverDelay, TimeProvider time, ILogger<TableOutboxStore> logger,
+        UnpublishedAuditBatches? unpublished = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(takeoverDelay, TimeSpan.Zero, "Kms:Events:AuditTakeoverDelay");
         _tables = tables;
+        _chains = chains;
+        _takeoverDelay = takeoverDelay;
         _time = time;
         _logger = logger;
         _unpublished = unpublished;
@@ -51,9 +63,25 @@ internal sealed class TableOutboxStore : IOutboxStore
     public Task<OutboxScan> ScanAsync(CancellationToken cancellationToken) =>
         _logger.GuardAsync(nameof(ScanAsync), async () =>
         {
+            foreach (var chain in await _chains.ListAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (chain.PublishedThroughSequence is not null && _unpublished?.IsTrusted(chain.Id) != true)
+                {
+                    await MaterializeAsync(chain.Id, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             var partitions = new List<OutboxPartition>();
             long pending = 0;
             DateTimeOffset? oldest = null;
+            foreach (var (chain, batches, since) in _unpublished?.Pending() ?? [])
+            {
+                // Held in memory by this process: pending as much as a row is.
+                partitions.Add(new OutboxPartition(OutboxPartition.AuditStream, chain));
+                pending += batches;
+                oldest = oldest is null || since < oldest ? since : oldest;
+            }
+
             foreach (var stream in new[] { OutboxPartition.KeysStream, OutboxPartition.AuditStream })
             {
                 var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -61,7 +89,7 @@ internal sealed class TableOutboxStore : IOutboxStore
                     cancellationToken: cancellationToken).ConfigureAwait(false))
                 {
                     pending++;
-                    if (seen.Add(row.PartitionKey))
+                    if (seen.Add(row.PartitionKey) && !partitions.Contains(new OutboxPartition(stream, row.PartitionKey)))
                     {
                         partitions.Add(new OutboxPartition(stream, row.PartitionKey));
                     }
@@ -97,6 +125,11 @@ internal sealed class TableOutboxStore : IOutboxStore
 
         return _logger.GuardAsync<IReadOnlyList<OutboxEntry>>(nameof(ReadAsync), async () =>
         {
+            if (partition.Stream == OutboxPartition.AuditStream)
+            {
+                await MaterializeAsync(partition.PartitionKey, cancellationToken).ConfigureAwait(false);
+            }
+
             var rows = new List<TableEntity>();
             await foreach (var row in TableOf(partition.Stream).QueryAsync<TableEntity>(OutboxRows.PartitionFilter(partition.PartitionKey), maxPerPage: max,
                 cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -123,7 +156,14 @@ internal sealed class TableOutboxStore : IOutboxStore
             foreach (var group in entries.GroupBy(e => e.Partition))
             {
                 var table = TableOf(group.Key.Stream);
-                foreach (var chunk in group.Chunk(100))
+                var held = group.Where(IsHeldInMemory).Select(e => e.RowKey).ToHashSet(StringComparer.Ordinal);
+                if (held.Count > 0 && _unpublished?.Published(group.Key.PartitionKey, held) is { } through)
+                {
+                    // Batches published from memory have no row: the chain's cursor moves past them instead.
+                    await _chains.AdvanceAsync(group.Key.PartitionKey, through, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var chunk in group.Where(e => !IsHeldInMemory(e)).Chunk(100))
                 {
                     try
                     {
@@ -140,11 +180,6 @@ internal sealed class TableOutboxStore : IOutboxStore
                         }
                     }
                 }
-
-                if (group.Key.Stream == OutboxPartition.AuditStream)
-                {
-                    _unpublished?.Published(group.Key.PartitionKey, group.Select(e => e.RowKey).ToHashSet(StringComparer.Ordinal));
-                }
             }
 
             return true;
@@ -153,9 +188,9 @@ internal sealed class TableOutboxStore : IOutboxStore
     public Task RecordFailureAsync(OutboxEntry entry, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        ReadFromTheTableNow(entry.Partition);
         return _logger.GuardAsync(nameof(RecordFailureAsync), async () =>
         {
+            await ReadFromTheTableNowAsync(entry, cancellationToken).ConfigureAwait(false);
             var patch = new TableEntity(entry.Partition.PartitionKey, entry.RowKey)
             {
                 [OutboxRows.Attempts] = entry.Attempts + 1,
@@ -179,9 +214,9 @@ internal sealed class TableOutboxStore : IOutboxStore
     public Task PoisonAsync(OutboxEntry entry, string error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        ReadFromTheTableNow(entry.Partition);
         return _logger.GuardAsync(nameof(PoisonAsync), async () =>
         {
+            await ReadFromTheTableNowAsync(entry, cancellationToken).ConfigureAwait(false);
             // Kept first, then removed: a crash in between leaves the row in both places, never in neither.
             await _tables.OutboxPoison.UpsertEntityAsync(new TableEntity(entry.Partition.Stream, entry.Partition.PartitionKey + "|" + entry.RowKey)
             {
@@ -204,14 +239,36 @@ internal sealed class TableOutboxStore : IOutboxStore
         }, cancellationToken);
     }
 
-    /// <summary>A failed audit batch's row now carries the attempts and the retry time: the chain is read from the table from here on.</summary>
-    private void ReadFromTheTableNow(OutboxPartition partition)
+    /// <summary>
+    /// After a failed publish of an audit batch the chain is read from the table for good: its batches held in memory
+    /// get their rows now, so the failure can be counted on the row (and a poisoned row deleted) as for any other.
+    /// </summary>
+    private async Task ReadFromTheTableNowAsync(OutboxEntry entry, CancellationToken cancellationToken)
     {
-        if (partition.Stream == OutboxPartition.AuditStream)
+        if (entry.Partition.Stream == OutboxPartition.AuditStream)
         {
-            _unpublished?.Distrust(partition.PartitionKey);
+            _unpublished?.Distrust(entry.Partition.PartitionKey);
+            await MaterializeAsync(entry.Partition.PartitionKey, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Gives rows to the chain's blocks after its cursor: every one for a chain of this process that it no longer holds
+    /// in memory, the ones older than the takeover delay for another process's (which publishes its own meanwhile).
+    /// </summary>
+    private Task<int> MaterializeAsync(string chainId, CancellationToken cancellationToken)
+    {
+        if (_unpublished?.IsTrusted(chainId) == true)
+        {
+            return Task.FromResult(0);
+        }
+
+        var now = _time.GetUtcNow();
+        return _chains.MaterializeAsync(chainId, _unpublished?.IsOwn(chainId) == true ? now : now - _takeoverDelay, cancellationToken);
+    }
+
+    /// <summary>An audit batch published from this process's memory (<see cref="UnpublishedAuditBatches"/>): it has no row.</summary>
+    private static bool IsHeldInMemory(OutboxEntry entry) => entry.Partition.Stream == OutboxPartition.AuditStream && entry.ETag is null;
 
     private TableClient TableOf(string stream) => stream switch
     {

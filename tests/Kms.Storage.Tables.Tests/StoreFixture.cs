@@ -66,8 +66,11 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
         return fixture;
     }
 
-    /// <summary>The services for the Kms:Storage settings of the environment, with the given overrides.</summary>
-    public static ServiceProvider BuildServices(string prefix, IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <summary>
+    /// The services for the Kms:Storage settings of the environment, with the given overrides; with
+    /// <paramref name="auditTakeoverDelay"/>, Kms:Events:AuditTakeoverDelay too (otherwise its default).
+    /// </summary>
+    public static ServiceProvider BuildServices(string prefix, IReadOnlyDictionary<string, string?>? overrides = null, TimeSpan? auditTakeoverDelay = null)
     {
         var fromEnvironment = LocalStack.Configuration.GetSection(TableStorageOptions.SectionName)
             .AsEnumerable(makePathsRelative: true)
@@ -77,7 +80,13 @@ public sealed class StoreFixture : IAsyncLifetime, IAsyncDisposable
             .AddInMemoryCollection(new Dictionary<string, string?> { ["TablePrefix"] = prefix })
             .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
             .Build();
-        return new ServiceCollection().AddTableStorage(section).BuildServiceProvider();
+        var services = new ServiceCollection();
+        if (auditTakeoverDelay is { } delay)
+        {
+            services.Configure<Kms.Core.Events.KmsEventOptions>(o => o.AuditTakeoverDelay = delay);
+        }
+
+        return services.AddTableStorage(section).BuildServiceProvider();
     }
 
     public async Task InitializeAsync()

@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Data.Tables;
 using Kms.Core.Audit;
 using Kms.Core.Errors;
 using Kms.Core.Events;
@@ -9,9 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kms.Storage.Tables.Tests;
 
 /// <summary>
-/// The audit outbox's shortcut: batches this process stored are published from memory while it holds all of a chain's
-/// pending rows, and from the table as soon as it may not. The table tests delete a row behind the store's back to
-/// see which of the two a read used.
+/// How stored audit batches become events: the process that stored a chain's batches publishes them from memory and
+/// moves the chain's published cursor, with no outbox row at all; anything after the cursor that its writer no longer
+/// holds (a failure here, a crash, another instance) gets outbox rows first and is published from the table. The
+/// table tests delete a row behind the store's back to see which of the two a read used.
 /// </summary>
 public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
 {
@@ -21,29 +23,87 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
     public UnpublishedAuditBatchesTests(StoreFixture fixture) => _fixture = fixture;
 
     [Fact]
-    public async Task ChainStartedHere_IsReadFromMemory_AsTheTableWouldGiveIt_UntilPublished()
+    public async Task ChainStartedHere_IsPublishedFromMemory_WithoutOutboxRows_ThenTheCursorMovesPastIt()
     {
         var chain = NewChain();
         await _fixture.Audit.AppendAsync(Records(chain, 1, 20), null, publish: true, None);
         await _fixture.Audit.AppendAsync(Records(chain, 21, 25), null, publish: true, None);
 
         var fromMemory = await _fixture.Outbox.ReadAsync(Partition(chain), 10, None);
-        // Another instance (its own services on the same tables) knows nothing of these batches: it reads the table.
-        await using var other = StoreFixture.BuildServices(_fixture.Prefix);
-        var fromTable = await other.GetRequiredService<IOutboxStore>().ReadAsync(Partition(chain), 10, None);
-
         Assert.Equal(2, fromMemory.Count);
-        Assert.Equal(fromTable.Select(e => (e.RowKey, e.EnqueuedAt, e.Attempts)), fromMemory.Select(e => (e.RowKey, e.EnqueuedAt, e.Attempts)));
-        Assert.Equal(fromTable.SelectMany(e => e.Events), fromMemory.SelectMany(e => e.Events));
+        Assert.All(fromMemory, e => Assert.Null(e.ETag));
+        Assert.Equal(KmsEventFactory.AuditRecords(Records(chain, 1, 20)).Concat(KmsEventFactory.AuditRecords(Records(chain, 21, 25))),
+            fromMemory.SelectMany(e => e.Events));
         Assert.Single(await _fixture.Outbox.ReadAsync(Partition(chain), 1, None));
+        Assert.Empty(await OutboxRowsAsync(chain));
+        Assert.Equal(0, await CursorAsync(chain));
+        Assert.Contains(Partition(chain), (await _fixture.Outbox.ScanAsync(None)).Partitions);
 
-        // A row deleted behind the store's back is still read: the read came from memory.
-        await _fixture.Tables.Audit.DeleteEntityAsync(chain, fromMemory[1].RowKey, ETag.All);
-        Assert.Equal(2, (await _fixture.Outbox.ReadAsync(Partition(chain), 10, None)).Count);
+        // Another instance leaves a live writer's fresh records alone: they are not older than its takeover delay.
+        await using (var other = StoreFixture.BuildServices(_fixture.Prefix))
+        {
+            Assert.Empty(await other.GetRequiredService<IOutboxStore>().ReadAsync(Partition(chain), 10, None));
+            Assert.Empty(await OutboxRowsAsync(chain));
+        }
 
-        await _fixture.Outbox.CompleteAsync(fromMemory, None);
+        await _fixture.Outbox.CompleteAsync([fromMemory[0]], None);
+        Assert.Equal(20, await CursorAsync(chain));
+        await _fixture.Outbox.CompleteAsync([fromMemory[1]], None);
+        Assert.Equal(25, await CursorAsync(chain));
         Assert.Empty(await _fixture.Outbox.ReadAsync(Partition(chain), 10, None));
         Assert.DoesNotContain(Partition(chain), (await _fixture.Outbox.ScanAsync(None)).Partitions);
+
+        // Once published, nothing is left for anyone to take over.
+        await using var late = StoreFixture.BuildServices(_fixture.Prefix, auditTakeoverDelay: TimeSpan.Zero);
+        Assert.Empty(await late.GetRequiredService<IOutboxStore>().ReadAsync(Partition(chain), 10, None));
+        Assert.Empty(await OutboxRowsAsync(chain));
+    }
+
+    [Fact]
+    public async Task BlocksLeftAfterTheCursor_AreTakenOverByAnotherInstance_AsOutboxRows_WithTheSameEvents()
+    {
+        // The writer stores two batches and never publishes them (as if it crashed).
+        var chain = NewChain();
+        await _fixture.Audit.AppendAsync(Records(chain, 1, 20), null, publish: true, None);
+        await _fixture.Audit.AppendAsync(Records(chain, 21, 25), null, publish: true, None);
+        var fromMemory = await _fixture.Outbox.ReadAsync(Partition(chain), 10, None);
+
+        await using var other = StoreFixture.BuildServices(_fixture.Prefix, auditTakeoverDelay: TimeSpan.Zero);
+        var outbox = other.GetRequiredService<IOutboxStore>();
+        Assert.Contains(Partition(chain), (await outbox.ScanAsync(None)).Partitions);
+        var fromTable = await outbox.ReadAsync(Partition(chain), 10, None);
+
+        Assert.Equal(fromMemory.Select(e => (e.RowKey, e.EnqueuedAt)), fromTable.Select(e => (e.RowKey, e.EnqueuedAt)));
+        Assert.Equal(fromMemory.SelectMany(e => e.Events), fromTable.SelectMany(e => e.Events));
+        Assert.All(fromTable, e => Assert.NotNull(e.ETag));
+        Assert.Equal(25, await CursorAsync(chain));
+
+        await outbox.CompleteAsync(fromTable, None);
+        Assert.Empty(await OutboxRowsAsync(chain));
+        Assert.Empty(await outbox.ReadAsync(Partition(chain), 10, None));
+        // The writer publishing its copy as well only repeats the events; the cursor stays where it is.
+        await _fixture.Outbox.CompleteAsync(fromMemory, None);
+        Assert.Equal(25, await CursorAsync(chain));
+        Assert.Empty(await OutboxRowsAsync(chain));
+    }
+
+    [Fact]
+    public async Task AChainWrittenWithAnOutboxRowPerBatch_BeforeTheCursor_IsStillPublishedFromItsRows()
+    {
+        // The layout before the cursor: the chain's row without one, each block committed with its outbox row.
+        var chain = NewChain();
+        var records = Records(chain, 1, 3);
+        await _fixture.Tables.Audit.AddEntityAsync(new TableEntity(AuditChains.Partition, chain));
+        await _fixture.Tables.Audit.SubmitTransactionAsync(
+            AuditBlocks.ToEntities(records).Append(OutboxRows.AuditBatch(chain, 1, 3, records[^1].Entry.Time))
+                .Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)));
+
+        var entry = Assert.Single(await _fixture.Outbox.ReadAsync(Partition(chain), 10, None));
+        Assert.Equal(KmsEventFactory.AuditRecords(records), entry.Events);
+        await _fixture.Outbox.CompleteAsync([entry], None);
+
+        Assert.Empty(await _fixture.Outbox.ReadAsync(Partition(chain), 10, None));
+        Assert.Null(await CursorAsync(chain));
     }
 
     [Fact]
@@ -63,6 +123,25 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
         Assert.NotNull(entries[0].NextAttemptAt);
         Assert.NotNull(entries[0].ETag);
         Assert.Equal(KmsEventFactory.AuditRecords(Records(chain, 4, 5)), entries[1].Events);
+    }
+
+    [Fact]
+    public async Task ABatchHeldInMemory_Poisoned_IsSetAside_AndNotPublishedAgain()
+    {
+        var chain = NewChain();
+        await _fixture.Audit.AppendAsync(Records(chain, 1, 3), null, publish: true, None);
+        await _fixture.Audit.AppendAsync(Records(chain, 4, 4), null, publish: true, None);
+        var held = await _fixture.Outbox.ReadAsync(Partition(chain), 10, None);
+
+        await _fixture.Outbox.PoisonAsync(held[0], "status 400", None);
+
+        var poison = await _fixture.Tables.OutboxPoison.GetEntityAsync<TableEntity>(OutboxPartition.AuditStream, chain + "|" + held[0].RowKey);
+        Assert.Contains(held[0].Events[0].Id, poison.Value.GetString("Events"), StringComparison.Ordinal);
+        // The other batch now has a row of its own; the poisoned one has none and the cursor is past both.
+        var left = Assert.Single(await _fixture.Outbox.ReadAsync(Partition(chain), 10, None));
+        Assert.Equal(held[1].Events, left.Events);
+        Assert.NotNull(left.ETag);
+        Assert.Equal(4, await CursorAsync(chain));
     }
 
     [Fact]
@@ -122,16 +201,39 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
         batches.Stored(chain, new UnpublishedAuditBatches.Batch("o3", Records(chain, 3, 3), DateTimeOffset.UnixEpoch));
         batches.Stored(chain, new UnpublishedAuditBatches.Batch("o4", Records(chain, 4, 6), DateTimeOffset.UnixEpoch));
 
-        batches.Published(chain, ["o3"]);
+        // Batch 1-2 is still held, so the cursor may not pass it.
+        Assert.Null(batches.Published(chain, ["o3"]));
 
         Assert.True(batches.TryRead(chain, 10, out var held));
         Assert.Equal(["o1", "o4"], held.Select(b => b.RowKey));
         Assert.False(batches.TryRead("unknown-chain", 10, out _));
+        Assert.Equal(3, batches.Published(chain, ["o1"]));
+        Assert.Equal(6, batches.Published(chain, ["o4"]));
+        Assert.Null(batches.Published(chain, ["o4"]));
+        Assert.Empty(batches.Pending());
     }
 
     private static string NewChain() => "chain-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The chain's published cursor as stored; null when it has none.</summary>
+    private async Task<long?> CursorAsync(string chain) =>
+        (await _fixture.Tables.Audit.GetEntityAsync<TableEntity>(AuditChains.Partition, chain)).Value.GetInt64("PublishedThrough");
+
+    private async Task<List<string>> OutboxRowsAsync(string chain)
+    {
+        var rows = new List<string>();
+        await foreach (var row in _fixture.Tables.Audit.QueryAsync<TableEntity>(OutboxRows.PartitionFilter(chain), select: ["RowKey"]))
+        {
+            rows.Add(row.RowKey);
+        }
+
+        return rows;
+    }
+
     private static OutboxPartition Partition(string chain) => new(OutboxPartition.AuditStream, chain);
+
+    // Records of now: another instance's takeover delay counts from a record's time.
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
     private static List<AuditRecord> Records(string chain, long first, long last)
     {
@@ -139,7 +241,7 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
         for (var i = first; i <= last; i++)
         {
             records.Add(new AuditRecord(chain, i,
-                new AuditEntry(DateTimeOffset.UnixEpoch.AddSeconds(i), "alice", ["kms.crypto"], "Encrypt", "k1", 1, 200, null, null, "r" + i, null, []),
+                new AuditEntry(Now.AddMilliseconds(i), "alice", ["kms.crypto"], "Encrypt", "k1", 1, 200, null, null, "r" + i, null, []),
                 "h" + (i - 1), "h" + i));
         }
 

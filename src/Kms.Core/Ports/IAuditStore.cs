@@ -10,7 +10,8 @@ public interface IAuditStore
 {
     /// <summary>
     /// Appends records (all of one chain, consecutive) and optionally a checkpoint, atomically. With
-    /// <paramref name="publish"/>, the same transaction adds an outbox row so the records go out as AuditRecord events.
+    /// <paramref name="publish"/>, the records go out as AuditRecord events: once stored they are pending until the
+    /// outbox publishes them (<see cref="IOutboxStore"/>), whatever happens to this process.
     /// </summary>
     Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, bool publish, CancellationToken cancellationToken);
 

@@ -26,6 +26,9 @@ namespace Kms.Storage.Tables.Internal;
 internal static class AuditBlocks
 {
     public const string BlockPrefix = "b";
+
+    /// <summary>The first row key after every block ("c…", checkpoints): blocks are the row keys from "b" up to this.</summary>
+    public const string BlockEnd = "c";
     public const string LegacyRowPrefix = "r";
 
     /// <summary>A block is closed once its JSON passes this size: half the 1 MiB entity limit, leaving room for one more record.</summary>
@@ -37,7 +40,7 @@ internal static class AuditBlocks
 
     /// <summary>Both kinds of record row in one partition: "b…" blocks and legacy "r…" rows (they sort apart; a chain has one kind).</summary>
     public static string RecordRowsFilter =>
-        $"((RowKey ge '{BlockPrefix}' and RowKey lt 'c') or (RowKey ge '{LegacyRowPrefix}' and RowKey lt 's'))";
+        $"((RowKey ge '{BlockPrefix}' and RowKey lt '{BlockEnd}') or (RowKey ge '{LegacyRowPrefix}' and RowKey lt 's'))";
 
     public static string BlockKey(long firstSequence) => BlockPrefix + Seq(firstSequence);
 

@@ -45,15 +45,20 @@ internal static class OutboxRows
             [Attempts] = 0,
         }));
 
-    /// <summary>The row standing for one stored audit batch: the records themselves are the event data.</summary>
-    public static TableEntity AuditBatch(string chainId, long firstSequence, long lastSequence, DateTimeOffset now) =>
-        new(chainId, Prefix + firstSequence.ToString("D19", CultureInfo.InvariantCulture))
+    /// <summary>
+    /// The row standing for one stored audit block: the records themselves are the event data. It carries no attempt
+    /// count (absent reads as 0), so merging it over a row that exists keeps that row's count.
+    /// </summary>
+    public static TableEntity AuditBatch(string chainId, long firstSequence, long lastSequence, DateTimeOffset enqueuedAt) =>
+        new(chainId, AuditBatchKey(firstSequence))
         {
             [FirstSequence] = firstSequence,
             [LastSequence] = lastSequence,
-            [EnqueuedAt] = now.UtcDateTime,
-            [Attempts] = 0,
+            [EnqueuedAt] = enqueuedAt.UtcDateTime,
         };
+
+    /// <summary>The row key of the audit batch (or block) that starts at <paramref name="firstSequence"/>.</summary>
+    public static string AuditBatchKey(long firstSequence) => Prefix + firstSequence.ToString("D19", CultureInfo.InvariantCulture);
 
     public static KmsEvent ToEvent(TableEntity row) =>
         new(row.GetString(EventId) ?? "", row.GetString(Type) ?? "", row.GetString(Subject) ?? "",

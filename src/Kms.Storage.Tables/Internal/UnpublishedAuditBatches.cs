@@ -3,22 +3,22 @@ using Kms.Core.Audit;
 namespace Kms.Storage.Tables.Internal;
 
 /// <summary>
-/// The audit batches this process stored with an outbox row and has not yet published, kept in memory so the
-/// dispatcher can publish them without reading them back.
+/// The audit batches this process stored and has not yet published, kept in memory so the dispatcher publishes them
+/// without reading them back, and moves the chain's published cursor (<see cref="AuditChains"/>) once they are out.
 /// <para>
-/// Why: the outbox's audit path read each pass back from the table (the outbox rows of the chain, then the blocks of
-/// their records), and on Azurite every query scans the whole table: at concurrency 16 those reads cost more than
-/// the commits, and more the longer the service ran (docs/performance.md). The process that wrote a batch still holds
-/// its records, so it publishes from those.
+/// Why: on Azurite every query scans the whole table, and reading each pass back (the batches, then the blocks of their
+/// records) cost more than the commits at concurrency 16 (docs/performance.md, fourth round). The process that wrote a
+/// batch still holds its records. Since the sixth round a batch has no outbox row at all while it is held here: the
+/// commit is the block alone, and a batch is "pending" because it lies after the chain's cursor.
 /// </para>
 /// <para>
-/// The outbox rows stay the truth; this is only a shortcut, taken for a chain while it is known to hold every pending
-/// row of that chain. That is true for a chain whose first record this process stored (chains are per process) until
-/// something makes it uncertain: a failed or uncertain append (a timed-out transaction may have committed), a failed
-/// publish (the row now carries an attempt count and a retry time), or too large a backlog. From then on the chain is
-/// read from the table, as a chain of another process or of an earlier run always is; it is never trusted again,
-/// since a batch stored meanwhile could be missing here. Another dispatcher publishing the same rows from the table
-/// only duplicates events, which delivery allows (subscribers de-duplicate on the event id).
+/// A chain is handled here only while this process is known to hold every batch after its cursor. That is true for a
+/// chain whose first record this process stored (chains are per process) until something makes it uncertain: a failed
+/// or uncertain append (a timed-out insert may have stored the block), a failed publish, or too large a backlog. From
+/// then on the chain is treated as a chain of another process or of an earlier run always is: its blocks after the
+/// cursor are given outbox rows (<see cref="AuditChains.MaterializeAsync"/>) and published from the table. It is never
+/// trusted again, since a batch stored meanwhile could be missing here. A batch published both from here and from a
+/// row only duplicates events, which delivery allows (subscribers de-duplicate on the event id).
 /// </para>
 /// </summary>
 internal sealed class UnpublishedAuditBatches
@@ -29,10 +29,10 @@ internal sealed class UnpublishedAuditBatches
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Backlog> _chains = new(StringComparer.Ordinal);
 
-    /// <summary>One stored batch: its outbox row key, its records, and the row's enqueued time.</summary>
+    /// <summary>One stored batch: the outbox row key it would have (its entries' key), its records, and when it was stored.</summary>
     internal sealed record Batch(string RowKey, IReadOnlyList<AuditRecord> Records, DateTimeOffset EnqueuedAt);
 
-    /// <summary>Records a batch whose transaction (records and outbox row) committed.</summary>
+    /// <summary>Records a batch whose block is stored, in the chain's order (a chain's writer stores one batch at a time).</summary>
     public void Stored(string chainId, Batch batch)
     {
         lock (_gate)
@@ -93,17 +93,70 @@ internal sealed class UnpublishedAuditBatches
         return false;
     }
 
-    /// <summary>Drops batches whose rows were deleted after publishing.</summary>
-    public void Published(string chainId, IReadOnlyCollection<string> rowKeys)
+    /// <summary>True while the chain's pending batches are all held here (so the sweep leaves the chain to this process).</summary>
+    public bool IsTrusted(string chainId)
     {
         lock (_gate)
         {
-            if (_chains.TryGetValue(chainId, out var backlog) && backlog.Trusted)
+            return _chains.TryGetValue(chainId, out var backlog) && backlog.Trusted;
+        }
+    }
+
+    /// <summary>True for a chain this process wrote (trusted or not): nobody else will publish its blocks any sooner.</summary>
+    public bool IsOwn(string chainId)
+    {
+        lock (_gate)
+        {
+            return _chains.ContainsKey(chainId);
+        }
+    }
+
+    /// <summary>
+    /// Drops published batches and returns the sequence the chain's cursor may move to: every record up to it is
+    /// published. Null when the chain is not trusted (its cursor is the sweep's business) or nothing moved.
+    /// </summary>
+    public long? Published(string chainId, IReadOnlyCollection<string> rowKeys)
+    {
+        lock (_gate)
+        {
+            if (!_chains.TryGetValue(chainId, out var backlog) || !backlog.Trusted)
             {
-                var set = rowKeys as IReadOnlySet<string> ?? new HashSet<string>(rowKeys, StringComparer.Ordinal);
-                backlog.Records -= backlog.Batches.Where(b => set.Contains(b.RowKey)).Sum(b => b.Records.Count);
-                backlog.Batches.RemoveAll(b => set.Contains(b.RowKey));
+                return null;
             }
+
+            var set = rowKeys as IReadOnlySet<string> ?? new HashSet<string>(rowKeys, StringComparer.Ordinal);
+            var published = backlog.Batches.Where(b => set.Contains(b.RowKey)).ToList();
+            if (published.Count == 0)
+            {
+                return null;
+            }
+
+            backlog.Records -= published.Sum(b => b.Records.Count);
+            backlog.Batches.RemoveAll(b => set.Contains(b.RowKey));
+            backlog.HighestPublished = Math.Max(backlog.HighestPublished, published.Max(b => b.Records[^1].Sequence));
+            // Batches are held in order: the cursor may pass every record before the first batch still held (one
+            // published out of order waits for the batches before it).
+            var through = backlog.Batches.Count == 0
+                ? backlog.HighestPublished
+                : Math.Min(backlog.HighestPublished, backlog.Batches[0].Records[0].Sequence - 1);
+
+            if (through <= backlog.PublishedThrough)
+            {
+                return null;
+            }
+
+            backlog.PublishedThrough = through;
+            return through;
+        }
+    }
+
+    /// <summary>The trusted chains with batches held, their count and the oldest one's time: the sweep's backlog figures.</summary>
+    public IReadOnlyList<(string ChainId, int Batches, DateTimeOffset Oldest)> Pending()
+    {
+        lock (_gate)
+        {
+            return _chains.Where(c => c.Value.Trusted && c.Value.Batches.Count > 0)
+                .Select(c => (c.Key, c.Value.Batches.Count, c.Value.Batches[0].EnqueuedAt)).ToList();
         }
     }
 
@@ -121,5 +174,11 @@ internal sealed class UnpublishedAuditBatches
         public List<Batch> Batches { get; } = [];
 
         public int Records { get; set; }
+
+        /// <summary>The cursor this process last reported for the chain (its records start at 1).</summary>
+        public long PublishedThrough { get; set; }
+
+        /// <summary>The last record of the furthest batch published so far.</summary>
+        public long HighestPublished { get; set; }
     }
 }
