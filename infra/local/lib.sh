@@ -301,7 +301,10 @@ kms_azurite_start() {
     esac
 
     kms_log "starting Azurite (blob $blob, queue $queue, table $table), data in $where"
-    kms_spawn "$KMS_AZURITE_BIN" \
+    # In a session of its own: Ctrl-C in the terminal reaches the whole foreground process group, and Azurite
+    # (Node resets the ignored SIGINT of a background job) would die at once, while the host still needs storage to
+    # stop (Durable Task releases its partitions). The cleanup trap stops the host first, then Azurite's group.
+    kms_spawn setsid "$KMS_AZURITE_BIN" \
         --blobHost 127.0.0.1 --blobPort "$blob" \
         --queueHost 127.0.0.1 --queuePort "$queue" \
         --tableHost 127.0.0.1 --tablePort "$table" \
