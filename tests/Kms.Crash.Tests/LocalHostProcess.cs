@@ -61,7 +61,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {
-            _environment[name] = value;
+            // "{port}" stands for the host's own port (e.g. its stand-in Event Grid topic), chosen here.
+            _environment[name] = value.Replace("{port}", _environment["KMS_PORT"], StringComparison.Ordinal);
         }
     }
 
@@ -80,7 +81,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Starts the host and waits until it is healthy.</summary>
-    /// <param name="settings">Extra environment variables for the host (e.g. Kms__Workflows__*), on top of the test run's.</param>
+    /// <param name="settings">Extra environment variables for the host (e.g. Kms__Workflows__*), on top of the test run's;
+    /// "{port}" in a value becomes the host's port.</param>
     public static async Task<LocalHostProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var host = new LocalHostProcess(settings);
