@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -41,8 +42,9 @@ internal sealed class TableAuditStore : IAuditStore
     private readonly OutboxSignal? _signal;
     private readonly UnpublishedAuditBatches? _unpublished;
     private readonly ILogger<TableAuditStore> _logger;
-    // Chains whose row is known to exist. Several chain writers of one process append at once (Kms:Audit:Chains).
-    private readonly ConcurrentDictionary<string, bool> _registeredChains = new(StringComparer.Ordinal);
+    // Chains whose row is known to exist, with when this process last appended to each (Stopwatch ticks). Several
+    // chain writers of one process append at once (Kms:Audit:Chains).
+    private readonly ConcurrentDictionary<string, long> _registeredChains = new(StringComparer.Ordinal);
 
     public TableAuditStore(KmsTables tables, AuditChains chains, ILogger<TableAuditStore> logger, OutboxSignal? signal = null,
         UnpublishedAuditBatches? unpublished = null)
@@ -64,13 +66,19 @@ internal sealed class TableAuditStore : IAuditStore
             }
 
             var published = publish && records.Count > 0;
-            if (!_registeredChains.ContainsKey(chain))
+            if (!_registeredChains.TryGetValue(chain, out var lastAppend))
             {
                 // A published chain's cursor starts just before its first record: nothing of it is published yet.
                 var cursor = publish ? (records.Count > 0 ? records[0].Sequence - 1 : checkpoint!.Sequence) : (long?)null;
                 await _chains.RegisterAsync(chain, cursor, cancellationToken).ConfigureAwait(false);
-                _registeredChains[chain] = true;
             }
+            else if (published && Stopwatch.GetElapsedTime(lastAppend) >= _chains.CloseIdleAfter / 2)
+            {
+                // Idle long enough that another process's sweep may close the chain soon: reopen it before storing more.
+                await _chains.ReopenAsync(chain, cancellationToken).ConfigureAwait(false);
+            }
+
+            _registeredChains[chain] = Stopwatch.GetTimestamp();
 
             var blocks = AuditBlocks.ToEntities(records).ToList();
             var actions = blocks.Select(b => new TableTransactionAction(TableTransactionActionType.Add, b)).ToList();

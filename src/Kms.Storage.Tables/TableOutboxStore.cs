@@ -65,9 +65,9 @@ internal sealed class TableOutboxStore : IOutboxStore
         {
             foreach (var chain in await _chains.ListAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (chain.PublishedThroughSequence is not null && _unpublished?.IsTrusted(chain.Id) != true)
+                if (chain.PublishedThroughSequence is not null && !chain.IsClosed && _unpublished?.IsTrusted(chain.Id) != true)
                 {
-                    await MaterializeAsync(chain.Id, cancellationToken).ConfigureAwait(false);
+                    await MaterializeAsync(chain.Id, sweep: true, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -127,7 +127,7 @@ internal sealed class TableOutboxStore : IOutboxStore
         {
             if (partition.Stream == OutboxPartition.AuditStream)
             {
-                await MaterializeAsync(partition.PartitionKey, cancellationToken).ConfigureAwait(false);
+                await MaterializeAsync(partition.PartitionKey, sweep: false, cancellationToken).ConfigureAwait(false);
             }
 
             var rows = new List<TableEntity>();
@@ -248,15 +248,16 @@ internal sealed class TableOutboxStore : IOutboxStore
         if (entry.Partition.Stream == OutboxPartition.AuditStream)
         {
             _unpublished?.Distrust(entry.Partition.PartitionKey);
-            await MaterializeAsync(entry.Partition.PartitionKey, cancellationToken).ConfigureAwait(false);
+            await MaterializeAsync(entry.Partition.PartitionKey, sweep: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Gives rows to the chain's blocks after its cursor: every one for a chain of this process that it no longer holds
-    /// in memory, the ones older than the takeover delay for another process's (which publishes its own meanwhile).
+    /// in memory, the ones older than the takeover delay for another process's (which publishes its own meanwhile). A
+    /// sweep also closes another process's chain that has long been fully published (<see cref="AuditChains"/>).
     /// </summary>
-    private Task<int> MaterializeAsync(string chainId, CancellationToken cancellationToken)
+    private Task<int> MaterializeAsync(string chainId, bool sweep, CancellationToken cancellationToken)
     {
         if (_unpublished?.IsTrusted(chainId) == true)
         {
@@ -264,7 +265,9 @@ internal sealed class TableOutboxStore : IOutboxStore
         }
 
         var now = _time.GetUtcNow();
-        return _chains.MaterializeAsync(chainId, _unpublished?.IsOwn(chainId) == true ? now : now - _takeoverDelay, cancellationToken);
+        var own = _unpublished?.IsOwn(chainId) == true;
+        return _chains.MaterializeAsync(chainId, own ? now : now - _takeoverDelay, sweep && !own ? now - _chains.CloseIdleAfter : null,
+            cancellationToken);
     }
 
     /// <summary>An audit batch published from this process's memory (<see cref="UnpublishedAuditBatches"/>): it has no row.</summary>

@@ -6,6 +6,7 @@ using Kms.Core.Events;
 using Kms.Core.Ports;
 using Kms.Storage.Tables.Internal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kms.Storage.Tables.Tests;
 
@@ -145,6 +146,37 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
     }
 
     [Fact]
+    public async Task AFullyPublishedIdleChain_IsClosedByAnotherInstance_AndReopenedByItsWriterBeforeItAppends()
+    {
+        // Closing after no idle time at all (the default is an hour), so the writer also reopens before every append.
+        var writerChains = new AuditChains(_fixture.Tables, closeIdleAfter: TimeSpan.Zero);
+        var writerBatches = new UnpublishedAuditBatches();
+        var writer = new TableAuditStore(_fixture.Tables, writerChains, NullLogger<TableAuditStore>.Instance, unpublished: writerBatches);
+        var writerOutbox = new TableOutboxStore(_fixture.Tables, writerChains, TimeSpan.Zero, TimeProvider.System, NullLogger<TableOutboxStore>.Instance,
+            writerBatches);
+        var other = new TableOutboxStore(_fixture.Tables, new AuditChains(_fixture.Tables, closeIdleAfter: TimeSpan.Zero), TimeSpan.Zero,
+            TimeProvider.System, NullLogger<TableOutboxStore>.Instance);
+        var chain = NewChain();
+        await writer.AppendAsync(Records(chain, 1, 3), null, publish: true, None);
+        await writerOutbox.CompleteAsync(await writerOutbox.ReadAsync(Partition(chain), 10, None), None);
+        Assert.Equal(3, await CursorAsync(chain));
+
+        // The writer's own sweep never closes its chain; another instance's does, once nothing is left after the cursor.
+        await writerOutbox.ScanAsync(None);
+        Assert.False(await ClosedAsync(chain));
+        await other.ScanAsync(None);
+        Assert.True(await ClosedAsync(chain));
+
+        // The writer reopens it before it stores more, so those records are still taken over if it dies now.
+        await writer.AppendAsync(Records(chain, 4, 5), null, publish: true, None);
+        Assert.False(await ClosedAsync(chain));
+        Assert.Contains(Partition(chain), (await other.ScanAsync(None)).Partitions);
+        var taken = Assert.Single(await other.ReadAsync(Partition(chain), 10, None));
+        Assert.Equal(KmsEventFactory.AuditRecords(Records(chain, 4, 5)), taken.Events);
+        Assert.Equal(5, await CursorAsync(chain));
+    }
+
+    [Fact]
     public async Task ChainNotStartedHere_IsReadFromTheTable()
     {
         var chain = NewChain();
@@ -214,6 +246,9 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
     }
 
     private static string NewChain() => "chain-" + Guid.NewGuid().ToString("N");
+
+    private async Task<bool> ClosedAsync(string chain) =>
+        (await _fixture.Tables.Audit.GetEntityAsync<TableEntity>(AuditChains.Partition, chain)).Value.GetBoolean("Closed") == true;
 
     /// <summary>The chain's published cursor as stored; null when it has none.</summary>
     private async Task<long?> CursorAsync(string chain) =>

@@ -21,14 +21,24 @@ namespace Kms.Storage.Tables.Internal;
 /// the cursor past them. So a crash anywhere leaves records either after the cursor (found again) or with a row (the
 /// outbox's at-least-once delivery); it may publish a batch twice, never zero times.
 /// </para>
-/// Layout: PartitionKey "~chains", RowKey = chain id; PublishedThrough (Int64) on chains written with events on. A
-/// chain without it (events off, or written before the cursor existed with an outbox row per batch) is never
-/// materialized.
+/// <para>
+/// <b>Closing.</b> Every sweep looks after the cursor of every open chain (two requests each), and every process start
+/// adds a chain. So a chain whose records are all published and whose row has not changed for
+/// <see cref="CloseIdleAfter"/> is marked closed by another process's sweep, and sweeps skip it. Its writer, if it
+/// still lives, reopens it before it appends after an idle half that long (<see cref="ReopenAsync"/>): a chain is
+/// only closed when its last append is older than <see cref="CloseIdleAfter"/> (the row changes when its records are
+/// published, after they were stored), and the close is conditional on the row it looked at, so a reopen in between
+/// wins.
+/// </para>
+/// Layout: PartitionKey "~chains", RowKey = chain id; PublishedThrough (Int64) on chains written with events on, and
+/// Closed (Boolean) once closed. A chain without PublishedThrough (events off, or written before the cursor existed
+/// with an outbox row per batch) is never materialized.
 /// </summary>
 internal sealed class AuditChains
 {
     public const string Partition = "~chains";
     private const string PublishedThrough = nameof(PublishedThrough);
+    private const string Closed = nameof(Closed);
     private static readonly string[] BlockSelect = ["RowKey", "FirstSequence", "LastSequence", "LastTicks"];
 
     private readonly TableClient _table;
@@ -36,10 +46,21 @@ internal sealed class AuditChains
     // The ETag and cursor this process last wrote per chain, so moving its own chain's cursor is one conditional update.
     private readonly ConcurrentDictionary<string, (long Through, ETag ETag)> _written = new(StringComparer.Ordinal);
 
-    public AuditChains(KmsTables tables) => _table = tables.Audit;
+    /// <param name="closeIdleAfter">The default of an hour, or shorter in tests.</param>
+    public AuditChains(KmsTables tables, TimeSpan? closeIdleAfter = null)
+    {
+        _table = tables.Audit;
+        CloseIdleAfter = closeIdleAfter ?? TimeSpan.FromHours(1);
+    }
 
-    /// <summary>A chain's row and cursor as stored; <see cref="PublishedThroughSequence"/> is null when it has none.</summary>
-    public sealed record Chain(string Id, long? PublishedThroughSequence, ETag ETag);
+    /// <summary>How long a fully published chain's row stays unchanged before another process's sweep closes it.</summary>
+    public TimeSpan CloseIdleAfter { get; }
+
+    /// <summary>
+    /// A chain's row and cursor as stored; <see cref="PublishedThroughSequence"/> is null when it has none.
+    /// <see cref="LastWritten"/> is the row's Timestamp (set by the store on every write).
+    /// </summary>
+    public sealed record Chain(string Id, long? PublishedThroughSequence, bool IsClosed, DateTimeOffset? LastWritten, ETag ETag);
 
     /// <summary>
     /// Adds the chain's row unless it exists, with a cursor at <paramref name="publishedThrough"/> when its records are
@@ -71,7 +92,7 @@ internal sealed class AuditChains
     {
         var chains = new List<Chain>();
         await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"),
-            select: ["RowKey", PublishedThrough], cancellationToken: cancellationToken).ConfigureAwait(false))
+            select: ["RowKey", "Timestamp", PublishedThrough, Closed], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             chains.Add(ToChain(row));
         }
@@ -123,13 +144,32 @@ internal sealed class AuditChains
         }
     }
 
+    /// <summary>Marks the chain open again (its writer, before it appends after a long idle time). A missing row is left missing.</summary>
+    public async Task ReopenAsync(string chainId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _table.UpdateEntityAsync(new TableEntity(Partition, chainId) { [Closed] = false }, ETag.All, TableUpdateMode.Merge,
+                cancellationToken).ConfigureAwait(false);
+            if (_written.TryGetValue(chainId, out var known) && response.Headers.ETag is { } etag)
+            {
+                _written[chainId] = (known.Through, etag);
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+    }
+
     /// <summary>
     /// Gives the chain's stored blocks after its cursor, up to the first one with a record newer than
     /// <paramref name="cutoff"/>, an outbox row each, then moves the cursor past them. Returns how many rows it wrote.
     /// Rows are merged, so a row that already exists keeps its attempt count; a batch published meanwhile by its writer
-    /// gets a row all the same and is published twice.
+    /// gets a row all the same and is published twice. With <paramref name="closeUnchangedSince"/>, a chain with nothing
+    /// after its cursor whose row was last written before then is closed (see the class remarks).
     /// </summary>
-    public async Task<int> MaterializeAsync(string chainId, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public async Task<int> MaterializeAsync(string chainId, DateTimeOffset cutoff, DateTimeOffset? closeUnchangedSince,
+        CancellationToken cancellationToken)
     {
         var chain = await ReadAsync(chainId, cancellationToken).ConfigureAwait(false);
         if (chain?.PublishedThroughSequence is not { } through)
@@ -140,8 +180,10 @@ internal sealed class AuditChains
         var rows = new List<TableEntity>();
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {chainId} and RowKey ge {AuditBlocks.BlockKey(through + 1)} and RowKey lt {AuditBlocks.BlockEnd}");
+        var after = false;
         await foreach (var block in _table.QueryAsync<TableEntity>(filter, select: BlockSelect, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
+            after = true;
             var lastTicks = block.GetInt64("LastTicks") ?? 0;
             if (lastTicks > cutoff.UtcTicks)
             {
@@ -155,6 +197,11 @@ internal sealed class AuditChains
 
         if (rows.Count == 0)
         {
+            if (!after && closeUnchangedSince is { } since && chain.LastWritten < since && !chain.IsClosed)
+            {
+                await CloseAsync(chain, cancellationToken).ConfigureAwait(false);
+            }
+
             return 0;
         }
 
@@ -169,11 +216,24 @@ internal sealed class AuditChains
         return rows.Count;
     }
 
+    private async Task CloseAsync(Chain chain, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Conditional on the row looked at: a reopen or a cursor move since then keeps it open.
+            await _table.UpdateEntityAsync(new TableEntity(Partition, chain.Id) { [Closed] = true }, chain.ETag, TableUpdateMode.Merge, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+        }
+    }
+
     private async Task<Chain?> ReadAsync(string chainId, CancellationToken cancellationToken)
     {
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, chainId, cancellationToken: cancellationToken).ConfigureAwait(false);
         return row.HasValue ? ToChain(row.Value!) : null;
     }
 
-    private static Chain ToChain(TableEntity row) => new(row.RowKey, row.GetInt64(PublishedThrough), row.ETag);
+    private static Chain ToChain(TableEntity row) => new(row.RowKey, row.GetInt64(PublishedThrough), row.GetBoolean(Closed) == true, row.Timestamp, row.ETag);
 }
