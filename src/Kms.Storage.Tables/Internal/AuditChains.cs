@@ -64,8 +64,8 @@ internal sealed class AuditChains
 
     /// <summary>
     /// Adds the chain's row unless it exists, with a cursor at <paramref name="publishedThrough"/> when its records are
-    /// published. An existing row is left alone: its cursor may be ahead, and moving it back only repeats events, while
-    /// moving it forward here could skip records that were never published.
+    /// published. An existing row keeps its cursor (it may be ahead, and moving it back only repeats events, while
+    /// moving it forward here could skip records that were never published) and is only reopened.
     /// </summary>
     public async Task RegisterAsync(string chainId, long? publishedThrough, CancellationToken cancellationToken)
     {
@@ -85,6 +85,11 @@ internal sealed class AuditChains
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
+            // Registered again after a failed append: the chain may have been closed while this writer was idle.
+            if (publishedThrough is not null)
+            {
+                await ReopenAsync(chainId, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
