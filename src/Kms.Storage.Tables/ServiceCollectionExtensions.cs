@@ -46,7 +46,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IAuditStore>(sp => new TableAuditStore(sp.GetRequiredService<KmsTables>(), sp.GetRequiredService<AuditChains>(),
             LoggerOf<TableAuditStore>(sp), sp.GetRequiredService<OutboxSignal>(), sp.GetRequiredService<UnpublishedAuditBatches>()));
         services.TryAddSingleton<IOutboxStore>(sp => new TableOutboxStore(sp.GetRequiredService<KmsTables>(), sp.GetRequiredService<AuditChains>(),
-            sp.GetService<IOptions<KmsEventOptions>>()?.Value.AuditTakeoverDelay ?? KmsEventOptions.DefaultAuditTakeoverDelay, TimeProviderOf(sp),
+            sp.GetRequiredService<IOptions<KmsEventOptions>>().Value.AuditTakeoverDelay, TimeProviderOf(sp),
             LoggerOf<TableOutboxStore>(sp), sp.GetRequiredService<UnpublishedAuditBatches>()));
         services.TryAddSingleton(sp => new TableStoreInitializer(sp.GetRequiredService<KmsTables>(), LoggerOf<TableStoreInitializer>(sp)));
         return services;

@@ -67,7 +67,10 @@ internal sealed class TableOutboxStore : IOutboxStore
             {
                 if (chain.PublishedThroughSequence is not null && !chain.IsClosed && _unpublished?.IsTrusted(chain.Id) != true)
                 {
-                    await MaterializeAsync(chain.Id, sweep: true, cancellationToken).ConfigureAwait(false);
+                    var now = _time.GetUtcNow();
+                    var own = _unpublished?.IsOwn(chain.Id) == true;
+                    await _chains.MaterializeAsync(chain, CutoffFor(chain.Id, now), own ? null : now - _chains.CloseIdleAfter, cancellationToken)
+                        .ConfigureAwait(false);
                 }
             }
 
@@ -125,9 +128,11 @@ internal sealed class TableOutboxStore : IOutboxStore
 
         return _logger.GuardAsync<IReadOnlyList<OutboxEntry>>(nameof(ReadAsync), async () =>
         {
-            if (partition.Stream == OutboxPartition.AuditStream)
+            // This process's own chain once it no longer holds it: the blocks its appends signal have no rows yet.
+            // (Other chains get theirs in the sweep, which is what queues them.)
+            if (partition.Stream == OutboxPartition.AuditStream && _unpublished?.IsOwn(partition.PartitionKey) == true)
             {
-                await MaterializeAsync(partition.PartitionKey, sweep: false, cancellationToken).ConfigureAwait(false);
+                await MaterializeOwnAsync(partition.PartitionKey, cancellationToken).ConfigureAwait(false);
             }
 
             var rows = new List<TableEntity>();
@@ -240,35 +245,30 @@ internal sealed class TableOutboxStore : IOutboxStore
     }
 
     /// <summary>
-    /// After a failed publish of an audit batch the chain is read from the table for good: its batches held in memory
-    /// get their rows now, so the failure can be counted on the row (and a poisoned row deleted) as for any other.
+    /// After a failed publish of an audit batch held in memory the chain is read from the table for good: its batches
+    /// get their rows now, so the failure can be counted on the row (and a poisoned row deleted) as for any other. An
+    /// entry read from the table already has its row, and its chain (another process's) stays another's.
     /// </summary>
     private async Task ReadFromTheTableNowAsync(OutboxEntry entry, CancellationToken cancellationToken)
     {
-        if (entry.Partition.Stream == OutboxPartition.AuditStream)
+        if (IsHeldInMemory(entry))
         {
             _unpublished?.Distrust(entry.Partition.PartitionKey);
-            await MaterializeAsync(entry.Partition.PartitionKey, sweep: false, cancellationToken).ConfigureAwait(false);
+            await MaterializeOwnAsync(entry.Partition.PartitionKey, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Gives rows to the blocks after the cursor of a chain this process wrote and no longer holds in memory.</summary>
+    private Task<int> MaterializeOwnAsync(string chainId, CancellationToken cancellationToken) =>
+        _unpublished?.IsTrusted(chainId) == true
+            ? Task.FromResult(0)
+            : _chains.MaterializeAsync(chainId, CutoffFor(chainId, _time.GetUtcNow()), closeUnchangedSince: null, cancellationToken);
 
     /// <summary>
-    /// Gives rows to the chain's blocks after its cursor: every one for a chain of this process that it no longer holds
-    /// in memory, the ones older than the takeover delay for another process's (which publishes its own meanwhile). A
-    /// sweep also closes another process's chain that has long been fully published (<see cref="AuditChains"/>).
+    /// The newest record time whose block gets a row: every block of a chain of this process that it no longer holds in
+    /// memory, the ones older than the takeover delay of another process's (which publishes its own meanwhile).
     /// </summary>
-    private Task<int> MaterializeAsync(string chainId, bool sweep, CancellationToken cancellationToken)
-    {
-        if (_unpublished?.IsTrusted(chainId) == true)
-        {
-            return Task.FromResult(0);
-        }
-
-        var now = _time.GetUtcNow();
-        var own = _unpublished?.IsOwn(chainId) == true;
-        return _chains.MaterializeAsync(chainId, own ? now : now - _takeoverDelay, sweep && !own ? now - _chains.CloseIdleAfter : null,
-            cancellationToken);
-    }
+    private DateTimeOffset CutoffFor(string chainId, DateTimeOffset now) => _unpublished?.IsOwn(chainId) == true ? now : now - _takeoverDelay;
 
     /// <summary>An audit batch published from this process's memory (<see cref="UnpublishedAuditBatches"/>): it has no row.</summary>
     private static bool IsHeldInMemory(OutboxEntry entry) => entry.Partition.Stream == OutboxPartition.AuditStream && entry.ETag is null;

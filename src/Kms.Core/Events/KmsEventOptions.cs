@@ -14,14 +14,11 @@ public sealed class KmsEventOptions
     /// <summary>Also publish the audit stream as AuditRecord events (for a SIEM).</summary>
     public bool PublishAuditRecords { get; set; } = true;
 
-    /// <summary>The default of <see cref="AuditTakeoverDelay"/>.</summary>
-    public static readonly TimeSpan DefaultAuditTakeoverDelay = TimeSpan.FromMinutes(1);
-
     /// <summary>
     /// How long stored audit records of another instance's chain may stay unpublished before this instance's sweep
     /// takes them over (gives them outbox rows and publishes them). Their writer normally publishes them within a
     /// second; it is this long, plus up to a sweep interval, before the records of an instance that crashed go out.
     /// Shorter means sooner after a crash and more duplicates when a writer is only slow.
     /// </summary>
-    public TimeSpan AuditTakeoverDelay { get; set; } = DefaultAuditTakeoverDelay;
+    public TimeSpan AuditTakeoverDelay { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -17,7 +17,7 @@ namespace Kms.Storage.Tables.Internal;
 /// <para>
 /// The invariant: every record after the cursor is stored in a block and is either still held in memory by the
 /// instance that wrote it (<see cref="UnpublishedAuditBatches"/>, which publishes it and then moves the cursor) or not
-/// yet handled, and then <see cref="MaterializeAsync"/> turns its blocks into ordinary outbox rows <i>before</i> moving
+/// yet handled, and then <see cref="MaterializeAsync(string, DateTimeOffset, DateTimeOffset?, CancellationToken)"/> turns its blocks into ordinary outbox rows <i>before</i> moving
 /// the cursor past them. So a crash anywhere leaves records either after the cursor (found again) or with a row (the
 /// outbox's at-least-once delivery); it may publish a batch twice, never zero times.
 /// </para>
@@ -43,8 +43,9 @@ internal sealed class AuditChains
 
     private readonly TableClient _table;
 
-    // The ETag and cursor this process last wrote per chain, so moving its own chain's cursor is one conditional update.
-    private readonly ConcurrentDictionary<string, (long Through, ETag ETag)> _written = new(StringComparer.Ordinal);
+    // The ETag of each chain row as this process last wrote or read it, so moving its own chain's cursor is one
+    // conditional update.
+    private readonly ConcurrentDictionary<string, ETag> _etags = new(StringComparer.Ordinal);
 
     /// <param name="closeIdleAfter">The default of an hour, or shorter in tests.</param>
     public AuditChains(KmsTables tables, TimeSpan? closeIdleAfter = null)
@@ -78,9 +79,9 @@ internal sealed class AuditChains
         try
         {
             var added = await _table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            if (publishedThrough is { } written && added.Headers.ETag is { } etag)
+            if (publishedThrough is not null && added.Headers.ETag is { } etag)
             {
-                _written[chainId] = (written, etag);
+                _etags[chainId] = etag;
             }
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -111,7 +112,7 @@ internal sealed class AuditChains
     /// </summary>
     public async Task AdvanceAsync(string chainId, long through, CancellationToken cancellationToken)
     {
-        ETag? etag = _written.TryGetValue(chainId, out var known) ? known.ETag : null;
+        ETag? etag = _etags.TryGetValue(chainId, out var known) ? known : null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             if (etag is null)
@@ -131,7 +132,7 @@ internal sealed class AuditChains
                     TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
                 if (response.Headers.ETag is { } written)
                 {
-                    _written[chainId] = (through, written);
+                    _etags[chainId] = written;
                 }
 
                 return;
@@ -139,7 +140,7 @@ internal sealed class AuditChains
             catch (RequestFailedException e) when (e.Status == 412)
             {
                 // Another writer moved it (the sweep of another instance): read it again and move it only if still behind.
-                _written.TryRemove(chainId, out _);
+                _etags.TryRemove(chainId, out _);
                 etag = null;
             }
             catch (RequestFailedException e) when (e.Status == 404)
@@ -156,9 +157,9 @@ internal sealed class AuditChains
         {
             var response = await _table.UpdateEntityAsync(new TableEntity(Partition, chainId) { [Closed] = false }, ETag.All, TableUpdateMode.Merge,
                 cancellationToken).ConfigureAwait(false);
-            if (_written.TryGetValue(chainId, out var known) && response.Headers.ETag is { } etag)
+            if (_etags.ContainsKey(chainId) && response.Headers.ETag is { } etag)
             {
-                _written[chainId] = (known.Through, etag);
+                _etags[chainId] = etag;
             }
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -174,10 +175,20 @@ internal sealed class AuditChains
     /// after its cursor whose row was last written before then is closed (see the class remarks).
     /// </summary>
     public async Task<int> MaterializeAsync(string chainId, DateTimeOffset cutoff, DateTimeOffset? closeUnchangedSince,
+        CancellationToken cancellationToken) =>
+        await ReadAsync(chainId, cancellationToken).ConfigureAwait(false) is { } chain
+            ? await MaterializeAsync(chain, cutoff, closeUnchangedSince, cancellationToken).ConfigureAwait(false)
+            : 0;
+
+    /// <summary>
+    /// <see cref="MaterializeAsync(string, DateTimeOffset, DateTimeOffset?, CancellationToken)"/> on a chain row already
+    /// read (the sweep's list). A row that changed since only costs a conditional write that loses, or a repeated event.
+    /// </summary>
+    public async Task<int> MaterializeAsync(Chain chain, DateTimeOffset cutoff, DateTimeOffset? closeUnchangedSince,
         CancellationToken cancellationToken)
     {
-        var chain = await ReadAsync(chainId, cancellationToken).ConfigureAwait(false);
-        if (chain?.PublishedThroughSequence is not { } through)
+        var chainId = chain.Id;
+        if (chain.PublishedThroughSequence is not { } through)
         {
             return 0;
         }
@@ -216,7 +227,7 @@ internal sealed class AuditChains
                 cancellationToken).ConfigureAwait(false);
         }
 
-        _written[chainId] = (through, chain.ETag);
+        _etags[chainId] = chain.ETag;
         await AdvanceAsync(chainId, rows[^1].GetInt64(OutboxRows.LastSequence) ?? through, cancellationToken).ConfigureAwait(false);
         return rows.Count;
     }

@@ -16,7 +16,7 @@ namespace Kms.Storage.Tables.Internal;
 /// chain whose first record this process stored (chains are per process) until something makes it uncertain: a failed
 /// or uncertain append (a timed-out insert may have stored the block), a failed publish, or too large a backlog. From
 /// then on the chain is treated as a chain of another process or of an earlier run always is: its blocks after the
-/// cursor are given outbox rows (<see cref="AuditChains.MaterializeAsync"/>) and published from the table. It is never
+/// cursor are given outbox rows (<see cref="AuditChains.MaterializeAsync(string, DateTimeOffset, DateTimeOffset?, CancellationToken)"/>) and published from the table. It is never
 /// trusted again, since a batch stored meanwhile could be missing here. A batch published both from here and from a
 /// row only duplicates events, which delivery allows (subscribers de-duplicate on the event id).
 /// </para>
