@@ -22,7 +22,7 @@ namespace Kms.Storage.Tables.Internal;
 /// outbox's at-least-once delivery); it may publish a batch twice, never zero times.
 /// </para>
 /// <para>
-/// <b>Closing.</b> Every sweep looks after the cursor of every open chain (two requests each), and every process start
+/// <b>Closing.</b> Every sweep looks after the cursor of every open chain (a range query each), and every process start
 /// adds a chain. So a chain whose records are all published and whose row has not changed for
 /// <see cref="CloseIdleAfter"/> is marked closed by another process's sweep, and sweeps skip it. Its writer, if it
 /// still lives, reopens it before it appends after an idle half that long (<see cref="ReopenAsync"/>): a chain is
