@@ -5,7 +5,7 @@ namespace Kms.Api.Contracts;
 // What the encrypt, decrypt and re-encrypt handlers actually read and write: the records of CryptoContracts.cs
 // (which the OpenAPI document describes) with each base64 field held as bytes. Requests decode base64 straight
 // from the body's UTF-8 (Base64Bytes) and responses encode byte[] straight into the output (Base64StringConverter,
-// escaped exactly as the strings were), so a batch of 1,000 items creates no base64 strings.
+// unescaped, as Kms.Client writes them), so a batch of 1,000 items creates no base64 strings.
 // Same names, order and nullability as the contracts; CryptoWireTests keeps the two in step.
 
 internal sealed record EncryptItemWire(Base64Bytes? Plaintext, Dictionary<string, string>? Context = null);
