@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Kms.Core.Authorization;
+using Kms.Core.Crypto;
 using Microsoft.AspNetCore.Http;
 
 namespace Kms.Api.Http;
@@ -83,7 +84,7 @@ public sealed partial class KmsRequestContext
     {
         var supplied = http.Request.Headers[RequestIdHeader].ToString();
         // Accept a caller's id only when it is short and plain, so it is safe in logs and headers.
-        var requestId = RequestIdPattern().IsMatch(supplied) ? supplied : Guid.NewGuid().ToString("N");
+        var requestId = RequestIdPattern().IsMatch(supplied) ? supplied : BufferedRandom.NewId();
         http.TraceIdentifier = requestId;
         http.Response.Headers[RequestIdHeader] = requestId;
         var context = new KmsRequestContext(requestId, operation, http.Connection.RemoteIpAddress?.ToString());

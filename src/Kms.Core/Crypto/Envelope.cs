@@ -15,7 +15,7 @@ internal static class Envelope
         Span<byte> iv = stackalloc byte[Ciphertext.IvLength];
         // 96-bit random IVs from the OS CSPRNG: unique with overwhelming probability well past the
         // number of encryptions one version sees between rotations (NIST SP 800-38D, 8.2.2).
-        RandomIvs.Fill(iv);
+        BufferedRandom.Fill(iv);
         var sealedData = hsm.EncryptAesGcm(Ref(key, version), iv, Ciphertext.BuildAad(header, context), plaintext);
         return Ciphertext.Assemble(header, iv, sealedData);
     }

@@ -3,7 +3,7 @@ using Kms.Core.Crypto;
 
 namespace Kms.Core.Tests.Crypto;
 
-public sealed class RandomIvsTests
+public sealed class BufferedRandomTests
 {
     [Fact]
     public void ManyIvs_AcrossBlockBoundaries_AreAllDistinct()
@@ -13,7 +13,7 @@ public sealed class RandomIvsTests
         Span<byte> iv = stackalloc byte[12];
         for (var i = 0; i < 20_000; i++)
         {
-            RandomIvs.Fill(iv);
+            BufferedRandom.Fill(iv);
             Assert.True(seen.Add(Convert.ToHexString(iv)), $"IV {i} repeated an earlier one");
         }
     }
@@ -28,7 +28,7 @@ public sealed class RandomIvsTests
             var iv = new byte[12];
             for (var i = 0; i < 5_000; i++)
             {
-                RandomIvs.Fill(iv);
+                BufferedRandom.Fill(iv);
                 if (!seen.TryAdd(Convert.ToHexString(iv), true))
                 {
                     Interlocked.Increment(ref repeats);
@@ -44,8 +44,16 @@ public sealed class RandomIvsTests
     public void LongerThanABlock_IsFilledWhole()
     {
         var buffer = new byte[10_000];
-        RandomIvs.Fill(buffer);
+        BufferedRandom.Fill(buffer);
         // 10,000 random bytes with a run of 64 zero bytes anywhere: a part left unfilled.
         Assert.DoesNotContain(Enumerable.Range(0, buffer.Length - 64), start => buffer.AsSpan(start, 64).IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
+    public void NewId_Is32LowercaseHexDigits_NeverRepeated()
+    {
+        var ids = Enumerable.Range(0, 1_000).Select(_ => BufferedRandom.NewId()).ToList();
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
     }
 }
