@@ -8,7 +8,8 @@ namespace Kms.Crash.Tests;
 
 /// <summary>
 /// Audit records that a host stored but had not yet published as events when it was killed are published by the next
-/// process: their blocks lie after the chain's published cursor, and the new process's first sweep takes them over
+/// process: their blocks lie after the chain's published cursor, and the new process's first sweep takes them over.
+/// A host stopped normally hands them to the outbox as rows before it exits, which needs no takeover at all
 /// (docs/events.md, "Audit records: the published cursor").
 /// </summary>
 public sealed class AuditEventsCrashTests(ITestOutputHelper output)
@@ -19,18 +20,51 @@ public sealed class AuditEventsCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task AuditRecordsStoredBeforeAKill9_ArePublishedByTheNextProcess()
     {
-        await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
+        // The next process takes over another process's stored records at once, in its first sweep.
+        await using var host = await StartHoldingAuditAsync(takeoverDelay: "00:00:00");
+        var (audit, chain, stored) = await StoreUnpublishedRecordsAsync(host);
+
+        host.KillHard();
+        await host.StartAgainAsync();
+
+        await AssertPublishedByTheNewProcessAsync(host, audit, chain, stored);
+    }
+
+    [Fact]
+    public async Task AuditRecordsHeldAtAGracefulStop_AreHandedToTheOutbox_AndPublishedAtTheNextStart()
+    {
+        // No takeover within this test: only rows written at the stop can get the records out.
+        await using var host = await StartHoldingAuditAsync(takeoverDelay: "00:10:00");
+        var (audit, chain, stored) = await StoreUnpublishedRecordsAsync(host);
+
+        host.StopGracefully();
+
+        // The stop wrote the final checkpoint, then gave every record after the cursor a row and moved the cursor.
+        var storedAtStop = await LastStoredSequenceAsync(audit, chain.Id);
+        Assert.True(storedAtStop >= stored);
+        Assert.Equal(storedAtStop, (await ChainsAsync(audit)).Single(c => c.Id == chain.Id).PublishedThrough);
+        Assert.True(await OutboxRowsAsync(audit, chain.Id) > 0, "no outbox row was written at the stop");
+
+        await host.StartAgainAsync();
+        await AssertPublishedByTheNewProcessAsync(host, audit, chain, storedAtStop);
+    }
+
+    private static Task<LocalHostProcess> StartHoldingAuditAsync(string takeoverDelay) =>
+        LocalHostProcess.StartAsync(new Dictionary<string, string>
         {
             ["Kms__Events__Enabled"] = "true",
             ["Kms__Events__TopicEndpoint"] = "http://127.0.0.1:{port}/eventgrid/api/events",
             ["Kms__Events__TopicKey"] = "crash-topic-key",
             ["Kms__LocalEventGrid__Enabled"] = "true",
             ["Kms__LocalEventGrid__AccessKey"] = "crash-topic-key",
-            // The writer holds its audit batches a minute before publishing them, so the kill comes first.
+            // The writer holds its audit batches a minute before publishing them, so the kill or the stop comes first.
             ["Kms__Events__AuditLinger"] = "00:01:00",
-            // The next process takes over another process's stored records at once, in its first sweep.
-            ["Kms__Events__AuditTakeoverDelay"] = "00:00:00",
+            ["Kms__Events__AuditTakeoverDelay"] = takeoverDelay,
         });
+
+    /// <summary>Encrypts <see cref="Requests"/> times; returns the audit table, the host's chain and its last stored sequence.</summary>
+    private static async Task<(TableClient Audit, Chain Chain, long Stored)> StoreUnpublishedRecordsAsync(LocalHostProcess host)
+    {
         var audit = new TableServiceClient(LocalStack.Require("Kms:Storage:ConnectionString")).GetTableClient(host.TablePrefix + "audit");
         using (var client = host.CreateClient())
         {
@@ -46,11 +80,12 @@ public sealed class AuditEventsCrashTests(ITestOutputHelper output)
         var chain = Assert.Single(await ChainsAsync(audit));
         var stored = await LastStoredSequenceAsync(audit, chain.Id);
         Assert.True(stored >= Requests + 1, $"only {stored} records stored");
-        Assert.True(chain.PublishedThrough == 0, $"the writer published before the kill (cursor {chain.PublishedThrough}): nothing left to take over");
+        Assert.True(chain.PublishedThrough == 0, $"the writer published before it stopped (cursor {chain.PublishedThrough}): nothing left to hand over");
+        return (audit, chain, stored);
+    }
 
-        host.KillHard();
-        await host.StartAgainAsync();
-
+    private async Task AssertPublishedByTheNewProcessAsync(LocalHostProcess host, TableClient audit, Chain chain, long stored)
+    {
         var waited = System.Diagnostics.Stopwatch.StartNew();
         long cursor;
         int rows;
@@ -62,7 +97,7 @@ public sealed class AuditEventsCrashTests(ITestOutputHelper output)
         }
         while ((cursor < stored || rows > 0) && waited.Elapsed < ToPublish);
 
-        output.WriteLine($"{stored} records of the killed process: cursor at {cursor}, {rows} outbox rows left, {waited.Elapsed.TotalSeconds:F1} s after the restart");
+        output.WriteLine($"{stored} records of the first process: cursor at {cursor}, {rows} outbox rows left, {waited.Elapsed.TotalSeconds:F1} s after the restart");
         Assert.Equal(stored, cursor);
         // A row is deleted only once the topic accepted its events.
         Assert.Equal(0, rows);

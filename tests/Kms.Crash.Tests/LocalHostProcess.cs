@@ -117,6 +117,26 @@ public sealed class LocalHostProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGTERM, as a deployment or Ctrl-C stops it: the host's shutdown code runs. Returns when the process is gone.</summary>
+    public void StopGracefully()
+    {
+        var process = _process ?? throw new InvalidOperationException("The host is not running.");
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        if (!process.WaitForExit(ExitTimeout))
+        {
+            throw new TimeoutException($"Kms.LocalHost (pid {process.Id}) did not exit within {ExitTimeout.TotalSeconds} s of SIGTERM:{Environment.NewLine}{LogTail()}");
+        }
+
+        process.WaitForExit();
+        WriteLog($"--- stopped with SIGTERM (pid {process.Id}, exit code {process.ExitCode}) ---");
+        process.Dispose();
+        _process = null;
+    }
+
     /// <summary>Starts a new host process with the same settings, tables and port; waits until it is healthy.</summary>
     public Task StartAgainAsync()
     {

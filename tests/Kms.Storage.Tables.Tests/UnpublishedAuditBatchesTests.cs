@@ -177,6 +177,52 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
     }
 
     [Fact]
+    public async Task AReleasedChain_GetsOutboxRowsForWhatItsWriterHeld_WhichAnotherInstancePublishesAtOnce()
+    {
+        // The writer stores three batches, publishes the first, and its process stops (the chain is released).
+        var chain = NewChain();
+        await _fixture.Audit.AppendAsync(Records(chain, 1, 5), null, publish: true, None);
+        await _fixture.Audit.AppendAsync(Records(chain, 6, 9), null, publish: true, None);
+        await _fixture.Audit.AppendAsync(Records(chain, 10, 12), null, publish: true, None);
+        var held = await _fixture.Outbox.ReadAsync(Partition(chain), 10, None);
+        await _fixture.Outbox.CompleteAsync([held[0]], None);
+        Assert.Equal(5, await CursorAsync(chain));
+
+        await _fixture.Audit.ReleaseChainAsync(chain, None);
+
+        Assert.Equal([held[1].RowKey, held[2].RowKey], await OutboxRowsAsync(chain));
+        Assert.Equal(12, await CursorAsync(chain));
+        // Another instance with the default takeover delay (1 min) does not wait for these records to be abandoned.
+        await using var other = StoreFixture.BuildServices(_fixture.Prefix);
+        var outbox = other.GetRequiredService<IOutboxStore>();
+        Assert.Contains(Partition(chain), (await outbox.ScanAsync(None)).Partitions);
+        var fromRows = await outbox.ReadAsync(Partition(chain), 10, None);
+        Assert.Equal(held.Skip(1).SelectMany(e => e.Events), fromRows.SelectMany(e => e.Events));
+        Assert.All(fromRows, e => Assert.NotNull(e.ETag));
+    }
+
+    [Fact]
+    public async Task ReleasingAChainNotPublished_OrNotWrittenHere_WritesNothing()
+    {
+        var unpublished = NewChain();
+        await _fixture.Audit.AppendAsync(Records(unpublished, 1, 3), null, publish: false, None);
+        await _fixture.Audit.ReleaseChainAsync(unpublished, None);
+        Assert.Empty(await OutboxRowsAsync(unpublished));
+        Assert.Null(await CursorAsync(unpublished));
+
+        // Another process's chain is that process's to release (or, if it crashed, to take over after the delay).
+        var foreign = NewChain();
+        await using (var writer = StoreFixture.BuildServices(_fixture.Prefix))
+        {
+            await writer.GetRequiredService<IAuditStore>().AppendAsync(Records(foreign, 1, 3), null, publish: true, None);
+        }
+
+        await _fixture.Audit.ReleaseChainAsync(foreign, None);
+        Assert.Empty(await OutboxRowsAsync(foreign));
+        Assert.Equal(0, await CursorAsync(foreign));
+    }
+
+    [Fact]
     public async Task ChainNotStartedHere_IsReadFromTheTable()
     {
         var chain = NewChain();

@@ -140,6 +140,28 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
         {
             await _writer.Value;
             await CommitAsync([], forceCheckpoint: true);
+            if (_publish)
+            {
+                await ReleaseAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands the records this process stored but did not publish yet (at most about AuditLinger's worth) to the outbox,
+    /// so they go out at the next sweep of any instance instead of after the takeover delay.
+    /// </summary>
+    private async Task ReleaseAsync()
+    {
+        try
+        {
+            await _store.ReleaseChainAsync(ChainId, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // Stopping goes on: the records are stored, and another instance takes them over later.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogReleaseFailed(e, ChainId);
         }
     }
 
@@ -229,4 +251,8 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Could not sign a checkpoint of audit chain {ChainId}; will retry")]
     private partial void LogCheckpointFailed(Exception exception, string chainId);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning,
+        Message = "Could not hand the unpublished audit records of chain {ChainId} to the outbox at stop; another instance publishes them after its takeover delay")]
+    private partial void LogReleaseFailed(Exception exception, string chainId);
 }

@@ -18,6 +18,14 @@ public interface IAuditStore
     Task AppendAsync(IReadOnlyList<AuditRecord> records, AuditCheckpoint? checkpoint, CancellationToken cancellationToken) =>
         AppendAsync(records, checkpoint, false, cancellationToken);
 
+    /// <summary>
+    /// The chain's writer is done with it (its process is stopping). Records of the chain still pending publication,
+    /// which the writer's process would have published from memory, are handed to the outbox so that any instance's
+    /// next sweep publishes them rather than waiting for them to count as abandoned. Nothing to do for a chain whose
+    /// records are not published.
+    /// </summary>
+    Task ReleaseChainAsync(string chainId, CancellationToken cancellationToken) => Task.CompletedTask;
+
     Task<IReadOnlyList<string>> ListChainsAsync(CancellationToken cancellationToken);
 
     /// <summary>Every record of a chain in stored order (by sequence).</summary>
