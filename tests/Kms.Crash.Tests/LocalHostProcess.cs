@@ -105,16 +105,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var process = _process ?? throw new InvalidOperationException("The host is not running.");
         // On Linux this is SIGKILL to the process and its children.
         process.Kill(entireProcessTree: true);
-        if (!process.WaitForExit(ExitTimeout))
-        {
-            throw new TimeoutException($"Kms.LocalHost (pid {process.Id}) did not exit within {ExitTimeout.TotalSeconds} s of SIGKILL.");
-        }
-
-        // The parameterless wait returns once the redirected output is drained.
-        process.WaitForExit();
-        WriteLog($"--- killed with SIGKILL (pid {process.Id}, exit code {process.ExitCode}) ---");
-        process.Dispose();
-        _process = null;
+        AwaitExit(process, "SIGKILL");
     }
 
     /// <summary>SIGTERM, as a deployment or Ctrl-C stops it: the host's shutdown code runs. Returns when the process is gone.</summary>
@@ -126,13 +117,19 @@ public sealed class LocalHostProcess : IAsyncDisposable
             kill.WaitForExit();
         }
 
+        AwaitExit(process, "SIGTERM");
+    }
+
+    private void AwaitExit(Process process, string signal)
+    {
         if (!process.WaitForExit(ExitTimeout))
         {
-            throw new TimeoutException($"Kms.LocalHost (pid {process.Id}) did not exit within {ExitTimeout.TotalSeconds} s of SIGTERM:{Environment.NewLine}{LogTail()}");
+            throw new TimeoutException($"Kms.LocalHost (pid {process.Id}) did not exit within {ExitTimeout.TotalSeconds} s of {signal}:{Environment.NewLine}{LogTail()}");
         }
 
+        // The parameterless wait returns once the redirected output is drained.
         process.WaitForExit();
-        WriteLog($"--- stopped with SIGTERM (pid {process.Id}, exit code {process.ExitCode}) ---");
+        WriteLog($"--- stopped with {signal} (pid {process.Id}, exit code {process.ExitCode}) ---");
         process.Dispose();
         _process = null;
     }
