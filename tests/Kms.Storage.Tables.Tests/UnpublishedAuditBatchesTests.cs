@@ -313,8 +313,10 @@ public sealed class UnpublishedAuditBatchesTests : IClassFixture<StoreFixture>
 
     private static OutboxPartition Partition(string chain) => new(OutboxPartition.AuditStream, chain);
 
-    // Records of now: another instance's takeover delay counts from a record's time.
-    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    // Records of a few seconds ago: another instance's takeover delay (1 min) counts from a record's time, so they are
+    // fresh for it, while this process's own reads, which give rows to blocks up to the present, count them as past.
+    // (Record i is Now + i ms: with Now at the present, the first test to run could store them in the future.)
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow.AddSeconds(-10);
 
     private static List<AuditRecord> Records(string chain, long first, long last)
     {
