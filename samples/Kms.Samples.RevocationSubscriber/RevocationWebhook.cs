@@ -23,7 +23,7 @@ public sealed class RevocationWebhook
         _logger = logger;
     }
 
-    /// <summary>Every event received, de-duplicated, in arrival order (for the sample's log and for tests).</summary>
+    /// <summary>Every event received and handled, de-duplicated, in arrival order (for the sample's log and for tests).</summary>
     public ConcurrentQueue<CloudEvent> Received { get; } = new();
 
     /// <summary>Deliveries that repeated an event id already handled.</summary>
@@ -74,7 +74,6 @@ public sealed class RevocationWebhook
             return;
         }
 
-        Received.Enqueue(e);
         _logger?.LogInformation("Received {Type} {Subject} (id {Id}); {Cached} data keys cached before handling it", e.Type, e.Subject, e.Id, _cache.Count);
         switch (e.Type)
         {
@@ -90,6 +89,9 @@ public sealed class RevocationWebhook
                 _cache.Unblock(KeyId(e));
                 break;
         }
+
+        // Recorded once handled, so whoever watches Received sees the cache as the event left it.
+        Received.Enqueue(e);
     }
 
     // Deserialize (not JsonDocument.Parse) gives an element that owns its memory: nothing to dispose.
