@@ -57,19 +57,18 @@ internal sealed class TableAuditStore : IAuditStore
     }
 
     /// <summary>
-    /// Gives the chain's blocks after its published cursor outbox rows now and moves the cursor past them, as a failure
-    /// would (<see cref="UnpublishedAuditBatches.Distrust"/>): this process will not publish them from memory any more,
-    /// and another instance's sweep would otherwise leave them for <c>AuditTakeoverDelay</c>, a live writer's records.
-    /// Rows are what every instance's sweep publishes at once, the next process's first one included. Only for a chain
-    /// this process stored published records of: another process's chain is its writer's to release.
+    /// Hands the chain over as a failed publish does (<see cref="AuditChains.HandOverAsync"/>): this process will not
+    /// publish its held batches any more, and another instance's sweep would otherwise leave them for
+    /// <c>AuditTakeoverDelay</c>, as a live writer's records. Rows are what every instance's sweep publishes at once, the
+    /// next process's first one included. Only for a chain this process stored published records of: another
+    /// process's chain is its writer's to release.
     /// </summary>
     public Task ReleaseChainAsync(string chainId, CancellationToken cancellationToken) =>
         _unpublished?.IsOwn(chainId) != true
             ? Task.CompletedTask
             : _logger.GuardAsync(nameof(ReleaseChainAsync), async () =>
             {
-                _unpublished!.Distrust(chainId);
-                await _chains.MaterializeAsync(chainId, DateTimeOffset.MaxValue, closeUnchangedSince: null, cancellationToken).ConfigureAwait(false);
+                await _chains.HandOverAsync(chainId, _unpublished, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
 

@@ -251,10 +251,9 @@ internal sealed class TableOutboxStore : IOutboxStore
     /// </summary>
     private async Task ReadFromTheTableNowAsync(OutboxEntry entry, CancellationToken cancellationToken)
     {
-        if (IsHeldInMemory(entry))
+        if (IsHeldInMemory(entry) && _unpublished is not null)
         {
-            _unpublished?.Distrust(entry.Partition.PartitionKey);
-            await MaterializeOwnAsync(entry.Partition.PartitionKey, cancellationToken).ConfigureAwait(false);
+            await _chains.HandOverAsync(entry.Partition.PartitionKey, _unpublished, cancellationToken).ConfigureAwait(false);
         }
     }
 

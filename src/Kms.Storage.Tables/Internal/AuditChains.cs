@@ -168,6 +168,16 @@ internal sealed class AuditChains
     }
 
     /// <summary>
+    /// For a chain this process wrote and will not publish from memory any more (a publish of it failed, or its writer
+    /// stopped): forgets the batches held for it, then gives every block after its cursor a row and moves the cursor.
+    /// </summary>
+    public async Task HandOverAsync(string chainId, UnpublishedAuditBatches unpublished, CancellationToken cancellationToken)
+    {
+        unpublished.Distrust(chainId);
+        await MaterializeAsync(chainId, DateTimeOffset.MaxValue, closeUnchangedSince: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Gives the chain's stored blocks after its cursor, up to the first one with a record newer than
     /// <paramref name="cutoff"/>, an outbox row each, then moves the cursor past them. Returns how many rows it wrote.
     /// Rows are merged, so a row that already exists keeps its attempt count; a batch published meanwhile by its writer
