@@ -168,7 +168,9 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
             _metrics.EventsPublished(type.Key, count);
             if (type.Key == KmsEventTypes.AuditRecord)
             {
-                _metrics.AuditRecordsPublished(count);
+                // Records, not events: an AuditRecord event carries up to 16 of them, and the metric is compared with
+                // the records stored (the KmsAuditPublishGap alert).
+                _metrics.AuditRecordsPublished(type.Sum(e => e.AuditRecordCount));
             }
         }
 

@@ -146,6 +146,26 @@ public sealed class OutboxDispatcherTests
     }
 
     [Fact]
+    public async Task PublishedAuditRecords_AreCountedAsRecords_NotAsEvents()
+    {
+        // The KmsAuditPublishGap alert compares this counter with kms.audit.records.stored: counted per event, a batch of
+        // 20 records (two events) read as 2 of 20 published.
+        var chain = new Core.Ports.OutboxPartition(Core.Ports.OutboxPartition.AuditStream, "chain-1");
+        var records = Enumerable.Range(1, 20).Select(i => new Core.Audit.AuditRecord("chain-1", i, new Core.Audit.AuditEntry(_time.GetUtcNow(), "alice",
+            ["kms.crypto"], "Encrypt", "k1", 1, 200, null, null, "r" + i, null, []), "h" + (i - 1), "h" + i)).ToList();
+        _outbox.Add(chain, KmsEventFactory.AuditRecords(records).ToArray());
+        using var meters = new CapturingMeterFactory();
+        using var metrics = new Core.Telemetry.KmsMetrics(meters);
+        using var listener = meters.Listen(Core.Telemetry.KmsMetricNames.AuditRecordsPublished);
+        using var dispatcher = new OutboxDispatcher(_outbox, _topic, new OutboxSignal(), _time, _options, NullLogger<OutboxDispatcher>.Instance, metrics);
+
+        await dispatcher.DispatchAsync(chain, None);
+
+        Assert.Equal(2, _topic.Accepted.Count);
+        Assert.Equal(20, meters.Total);
+    }
+
+    [Fact]
     public void Backoff_Doubles_UpToTheCap()
     {
         using var dispatcher = Dispatcher();
@@ -159,4 +179,34 @@ public sealed class OutboxDispatcherTests
         new(_outbox, _topic, new OutboxSignal(), _time, _options, NullLogger<OutboxDispatcher>.Instance);
 
     private KmsEvent Event(string id) => new(id, KmsEventTypes.KeyDisabled, "/keys/k1", _time.GetUtcNow(), "{}");
+
+    /// <summary>The meter KmsMetrics creates, and a listener on one of its counters: only this test's measurements.</summary>
+    private sealed class CapturingMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    {
+        private System.Diagnostics.Metrics.Meter? _meter;
+        private long _total;
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => _meter = new System.Diagnostics.Metrics.Meter(options);
+
+        public System.Diagnostics.Metrics.MeterListener Listen(string instrumentName)
+        {
+            var listener = new System.Diagnostics.Metrics.MeterListener
+            {
+                InstrumentPublished = (instrument, l) =>
+                {
+                    if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name == instrumentName)
+                    {
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            listener.Start();
+            return listener;
+        }
+
+        public void Dispose() => _meter?.Dispose();
+    }
 }

@@ -9,7 +9,17 @@ namespace Kms.Core.Events;
 /// <param name="Subject"><c>/keys/{keyId}</c> or <c>/keys/{keyId}/versions/{version}</c>; <c>/audit/{chainId}</c> for audit records.</param>
 /// <param name="Data">The event's data as JSON (camelCase, documented in docs/events.md). Never key material,
 /// plaintext or encryption-context values.</param>
-public sealed record KmsEvent(string Id, string Type, string Subject, DateTimeOffset Time, string Data);
+public sealed record KmsEvent(string Id, string Type, string Subject, DateTimeOffset Time, string Data)
+{
+    /// <summary>
+    /// For an AuditRecord event, how many audit records its data carries (up to
+    /// <see cref="KmsEventFactory.AuditRecordsPerEvent"/>); 0 for every other event. The dispatcher counts published
+    /// records with it (<c>kms.audit.records.published</c>, compared with the records stored), without parsing the data.
+    /// Not part of the published event.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int AuditRecordCount { get; init; }
+}
 
 /// <summary>Data of the key lifecycle events (KeyCreated, KeyEnabled, KeyDisabled, KeyDeletionScheduled, KeyDeletionCanceled).</summary>
 /// <param name="Principal">Who made the change.</param>

@@ -60,7 +60,10 @@ public static class KmsEventFactory
             var last = chunk[^1];
             var data = new AuditRecordEventData(first.ChainId, first.Sequence, last.Sequence, chunk.Select(ToEventRecord).ToArray());
             var id = string.Create(CultureInfo.InvariantCulture, $"audit-{first.ChainId}-{first.Sequence}-{last.Sequence}");
-            events.Add(new KmsEvent(id, KmsEventTypes.AuditRecord, "/audit/" + first.ChainId, last.Entry.Time, JsonSerializer.Serialize(data, Json)));
+            events.Add(new KmsEvent(id, KmsEventTypes.AuditRecord, "/audit/" + first.ChainId, last.Entry.Time, JsonSerializer.Serialize(data, Json))
+            {
+                AuditRecordCount = chunk.Length,
+            });
         }
 
         return events;

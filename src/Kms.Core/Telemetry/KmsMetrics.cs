@@ -62,7 +62,7 @@ public sealed class KmsMetrics : IDisposable
 
         _auditProduced = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsProduced, "{record}", "Audit records produced.");
         _auditStored = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsStored, "{record}", "Audit records durably stored in the hash chain.");
-        _auditPublished = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsPublished, "{record}", "Audit events accepted by the Event Grid topic.");
+        _auditPublished = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsPublished, "{record}", "Audit records accepted by the Event Grid topic (in AuditRecord events, up to 16 records each).");
 
         _eventsPublished = _meter.CreateCounter<long>(KmsMetricNames.EventsPublished, "{event}", "Events the topic accepted.");
         _eventsFailures = _meter.CreateCounter<long>(KmsMetricNames.EventsPublishFailures, "{attempt}", "Publish attempts that failed.");
