@@ -280,10 +280,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
         }
     }
 
-    /// <summary>
-    /// Dispatches the partition once <see cref="EventGridOptions.AuditLinger"/> has passed; what is stored meanwhile joins
-    /// that pass, so the signal holds back its notifications of the partition until the pass is queued.
-    /// </summary>
+    /// <summary>Dispatches the partition once <see cref="EventGridOptions.AuditLinger"/> has passed; signals meanwhile join that pass.</summary>
     private void Linger(OutboxPartition partition)
     {
         lock (_gate)
@@ -294,11 +291,8 @@ internal sealed partial class OutboxDispatcher : BackgroundService, IEventDelive
             }
         }
 
-        _signal.Hold(partition);
         EnqueueLater(partition, _options.AuditLinger, () =>
         {
-            // Before the pass is queued (and so before it reads): a batch stored after the release notifies again.
-            _signal.Release(partition);
             lock (_gate)
             {
                 _lingering.Remove(partition);

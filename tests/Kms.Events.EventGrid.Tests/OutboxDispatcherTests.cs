@@ -166,47 +166,6 @@ public sealed class OutboxDispatcherTests
     }
 
     [Fact]
-    public async Task AuditBatchesStoredWhileTheirChainLingers_GoOutInTheLingersPass_AndLaterOnesInTheNext()
-    {
-        // While an audit chain waits out AuditLinger the signal drops its notifications (no wake-up per commit): the
-        // pass that follows must still carry every batch stored meanwhile, and the release before it must let the
-        // next batch's notification through (else it would wait for the sweep, 30 s here).
-        var chain = new Core.Ports.OutboxPartition(Core.Ports.OutboxPartition.AuditStream, "chain-1");
-        var signal = new OutboxSignal();
-        using var dispatcher = new OutboxDispatcher(_outbox, _topic, signal, _time, _options, NullLogger<OutboxDispatcher>.Instance);
-        await dispatcher.StartAsync(None);
-        try
-        {
-            // Its first sweep (at start) finds nothing; the rows come after it, announced by the signal only.
-            for (var i = 0; i < 100 && dispatcher.Current.LastSweepAt is null; i++)
-            {
-                await Task.Delay(50);
-            }
-
-            Assert.NotNull(dispatcher.Current.LastSweepAt);
-            _outbox.Add(chain, Event("a1"));
-            signal.Notify(chain);
-            await Task.Delay(200); // the dispatcher takes the signal and starts lingering (either way the assertions hold)
-            _outbox.Add(chain, Event("a2"));
-            signal.Notify(chain);
-            Assert.Empty(_topic.Calls);
-
-            await AdvanceUntilAsync(() => _topic.Accepted.Count >= 2);
-            Assert.Equal(["a1", "a2"], _topic.Accepted.Select(e => e.Id));
-            Assert.Single(_topic.Calls);
-
-            _outbox.Add(chain, Event("a3"));
-            signal.Notify(chain);
-            await AdvanceUntilAsync(() => _topic.Accepted.Count >= 3, limit: TimeSpan.FromSeconds(5));
-            Assert.Equal(["a1", "a2", "a3"], _topic.Accepted.Select(e => e.Id));
-        }
-        finally
-        {
-            await dispatcher.StopAsync(None);
-        }
-    }
-
-    [Fact]
     public void Backoff_Doubles_UpToTheCap()
     {
         using var dispatcher = Dispatcher();
@@ -214,19 +173,6 @@ public sealed class OutboxDispatcherTests
         Assert.InRange(dispatcher.Backoff(1).TotalSeconds, 8, 12);
         Assert.InRange(dispatcher.Backoff(3).TotalSeconds, 32, 48);
         Assert.InRange(dispatcher.Backoff(30).TotalSeconds, 240, 360);
-    }
-
-    /// <summary>Moves the fake clock on by 100 ms steps (at most <paramref name="limit"/> of it) until the condition holds.</summary>
-    private async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan? limit = null)
-    {
-        var left = limit ?? TimeSpan.FromSeconds(5);
-        while (!condition())
-        {
-            Assert.True(left > TimeSpan.Zero, "the condition did not hold within the fake time allowed");
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-            left -= TimeSpan.FromMilliseconds(100);
-            await Task.Delay(50);
-        }
     }
 
     private OutboxDispatcher Dispatcher() =>
