@@ -58,7 +58,7 @@ public static class KmsMetricNames
     /// <summary>Counter {record}: audit records durably stored in the hash chain.</summary>
     public const string AuditRecordsStored = "kms.audit.records.stored";
 
-    /// <summary>Counter {record}: audit events accepted by the Event Grid topic.</summary>
+    /// <summary>Counter {record}: audit records the Event Grid topic accepted (in AuditRecord events, up to 16 records each).</summary>
     public const string AuditRecordsPublished = "kms.audit.records.published";
 
     // --- Event fan-out (outbox to Event Grid) -------------------------------------------------------------------
