@@ -218,7 +218,18 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
             return;
         }
 
-        await _store.AppendAsync(records, checkpoint, _publish, CancellationToken.None);
+        var started = _time.GetTimestamp();
+        try
+        {
+            await _store.AppendAsync(records, checkpoint, _publish, CancellationToken.None);
+        }
+        catch
+        {
+            _metrics?.AuditCommitCompleted(succeeded: false, _time.GetElapsedTime(started));
+            throw;
+        }
+
+        _metrics?.AuditCommitCompleted(succeeded: true, _time.GetElapsedTime(started));
         _metrics?.AuditRecordsStored(records.Count);
         // Only a stored batch moves the head: a failed one is retried with the same numbers by the next batch.
         _sequence = sequence;

@@ -30,6 +30,7 @@ public sealed class KmsMetrics : IDisposable
     private readonly Counter<long> _auditProduced;
     private readonly Counter<long> _auditStored;
     private readonly Counter<long> _auditPublished;
+    private readonly Histogram<double> _auditCommitDuration;
     private readonly Counter<long> _eventsPublished;
     private readonly Counter<long> _eventsFailures;
     private readonly Counter<long> _eventsPoisoned;
@@ -62,6 +63,8 @@ public sealed class KmsMetrics : IDisposable
 
         _auditProduced = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsProduced, "{record}", "Audit records produced.");
         _auditStored = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsStored, "{record}", "Audit records durably stored in the hash chain.");
+        _auditCommitDuration = _meter.CreateHistogram(KmsMetricNames.AuditCommitDuration, "s",
+            "Group commits of audit records to the store, by result.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _auditPublished = _meter.CreateCounter<long>(KmsMetricNames.AuditRecordsPublished, "{record}", "Audit records accepted by the Event Grid topic (in AuditRecord events, up to 16 records each).");
 
         _eventsPublished = _meter.CreateCounter<long>(KmsMetricNames.EventsPublished, "{event}", "Events the topic accepted.");
@@ -113,6 +116,9 @@ public sealed class KmsMetrics : IDisposable
     public void AuditRecordsStored(int count) => _auditStored.Add(count);
 
     public void AuditRecordsPublished(int count) => _auditPublished.Add(count);
+
+    public void AuditCommitCompleted(bool succeeded, TimeSpan elapsed) =>
+        _auditCommitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(KmsTagNames.Result, succeeded ? "success" : "failure"));
 
     public void EventsPublished(string eventType, int count) =>
         _eventsPublished.Add(count, new KeyValuePair<string, object?>(KmsTagNames.EventType, eventType));

@@ -58,6 +58,13 @@ public static class KmsMetricNames
     /// <summary>Counter {record}: audit records durably stored in the hash chain.</summary>
     public const string AuditRecordsStored = "kms.audit.records.stored";
 
+    /// <summary>
+    /// Histogram s; tag result (success/failure). One group commit of audit records to the store, the wait every audited
+    /// request shares before its answer. Its count is the number of commits, so records per commit is
+    /// kms.audit.records.stored over it.
+    /// </summary>
+    public const string AuditCommitDuration = "kms.audit.commit.duration";
+
     /// <summary>Counter {record}: audit records the Event Grid topic accepted (in AuditRecord events, up to 16 records each).</summary>
     public const string AuditRecordsPublished = "kms.audit.records.published";
 

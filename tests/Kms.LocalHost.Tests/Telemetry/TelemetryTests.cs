@@ -85,6 +85,9 @@ public sealed partial class TelemetryTests : IClassFixture<KmsHostFixture>, IDis
         var stored = Sum(samples, "kms_audit_records_stored_total");
         Assert.True(stored >= 5, text);
         Assert.True(Sum(samples, "kms_audit_records_produced_total") >= stored, text);
+        // Every stored record went in one of the group commits timed here (a commit of a checkpoint alone comes only at stop).
+        var commits = Sum(samples, "kms_audit_commit_duration_seconds_count", ("result", "success"));
+        Assert.True(commits >= 1 && commits <= stored, text);
 
         // Metric labels never carry key ids, payloads or context values.
         Assert.DoesNotContain(keyId, text, StringComparison.Ordinal);

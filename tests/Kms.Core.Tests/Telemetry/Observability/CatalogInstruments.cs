@@ -20,6 +20,7 @@ public static class CatalogInstruments
         new(KmsMetricNames.AuditRecordsProduced, InstrumentKind.Counter, "{record}"),
         new(KmsMetricNames.AuditRecordsStored, InstrumentKind.Counter, "{record}"),
         new(KmsMetricNames.AuditRecordsPublished, InstrumentKind.Counter, "{record}"),
+        new(KmsMetricNames.AuditCommitDuration, InstrumentKind.Histogram, "s"),
         new(KmsMetricNames.EventsPublished, InstrumentKind.Counter, "{event}"),
         new(KmsMetricNames.EventsPublishFailures, InstrumentKind.Counter, "{attempt}"),
         new(KmsMetricNames.EventsPoisoned, InstrumentKind.Counter, "{row}"),
