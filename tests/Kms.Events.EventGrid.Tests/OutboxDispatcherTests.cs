@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Azure;
 using Kms.Core.Events;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -234,18 +235,18 @@ public sealed class OutboxDispatcherTests
     private KmsEvent Event(string id) => new(id, KmsEventTypes.KeyDisabled, "/keys/k1", _time.GetUtcNow(), "{}");
 
     /// <summary>The meter KmsMetrics creates, and a listener on one of its counters: only this test's measurements.</summary>
-    private sealed class CapturingMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    private sealed class CapturingMeterFactory : IMeterFactory
     {
-        private System.Diagnostics.Metrics.Meter? _meter;
+        private Meter? _meter;
         private long _total;
 
         public long Total => Interlocked.Read(ref _total);
 
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => _meter = new System.Diagnostics.Metrics.Meter(options);
+        public Meter Create(MeterOptions options) => _meter = new Meter(options);
 
-        public System.Diagnostics.Metrics.MeterListener Listen(string instrumentName)
+        public MeterListener Listen(string instrumentName)
         {
-            var listener = new System.Diagnostics.Metrics.MeterListener
+            var listener = new MeterListener
             {
                 InstrumentPublished = (instrument, l) =>
                 {

@@ -219,17 +219,17 @@ internal sealed partial class AuditChainWriter : IAsyncDisposable
         }
 
         var started = _time.GetTimestamp();
+        var stored = false;
         try
         {
             await _store.AppendAsync(records, checkpoint, _publish, CancellationToken.None);
+            stored = true;
         }
-        catch
+        finally
         {
-            _metrics?.AuditCommitCompleted(succeeded: false, _time.GetElapsedTime(started));
-            throw;
+            _metrics?.AuditCommitCompleted(stored, _time.GetElapsedTime(started));
         }
 
-        _metrics?.AuditCommitCompleted(succeeded: true, _time.GetElapsedTime(started));
         _metrics?.AuditRecordsStored(records.Count);
         // Only a stored batch moves the head: a failed one is retried with the same numbers by the next batch.
         _sequence = sequence;

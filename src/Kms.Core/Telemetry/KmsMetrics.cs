@@ -103,7 +103,7 @@ public sealed class KmsMetrics : IDisposable
     public void HsmOperationCompleted(string hsmOperation, bool succeeded, TimeSpan elapsed) =>
         _hsmDuration.Record(elapsed.TotalSeconds,
             new KeyValuePair<string, object?>(KmsTagNames.HsmOperation, hsmOperation),
-            new KeyValuePair<string, object?>(KmsTagNames.Result, succeeded ? "success" : "failure"));
+            SuccessOrFailure(succeeded));
 
     public void HsmKeyCacheLookup(bool hit) =>
         _hsmCacheLookups.Add(1, new KeyValuePair<string, object?>(KmsTagNames.Result, hit ? "hit" : "miss"));
@@ -118,7 +118,11 @@ public sealed class KmsMetrics : IDisposable
     public void AuditRecordsPublished(int count) => _auditPublished.Add(count);
 
     public void AuditCommitCompleted(bool succeeded, TimeSpan elapsed) =>
-        _auditCommitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>(KmsTagNames.Result, succeeded ? "success" : "failure"));
+        _auditCommitDuration.Record(elapsed.TotalSeconds, SuccessOrFailure(succeeded));
+
+    /// <summary>The <c>result</c> tag of the HSM-call and audit-commit histograms.</summary>
+    private static KeyValuePair<string, object?> SuccessOrFailure(bool succeeded) =>
+        new(KmsTagNames.Result, succeeded ? "success" : "failure");
 
     public void EventsPublished(string eventType, int count) =>
         _eventsPublished.Add(count, new KeyValuePair<string, object?>(KmsTagNames.EventType, eventType));
