@@ -32,6 +32,8 @@
 #                   host's stand-in topic; 0: events off, to see their cost
 #   BENCH_HSM       1 (default): the raw in-process HSM figures; 0: skip them
 #   BENCH_HTTP      1 (default): the HTTP load (encrypt, decrypt, batch, data keys, signing, RSS); 0: skip it
+#   BENCH_HTTP_ONLY a comma list of encrypt, decrypt, batch, generate_data_key, sign_ec_p256, sign_rsa_2048: only
+#                   those HTTP figures (and their warm-up), to profile or compare one operation; unset: all of them
 #   BENCH_ENVELOPE  1 (default): Kms.Client envelope encryption and raw AesGcm; 0: skip them
 #   BENCH_REWRAP    1 (default): run the rewrap benchmark; 0: skip it
 #   BENCH_K8S       1 (default): Kubernetes KMS v2 plugin Encrypt/Decrypt over its unix socket; 0: skip it

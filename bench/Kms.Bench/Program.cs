@@ -84,6 +84,13 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var signEc = BenchApi.Post(client, $"/api/keys/{ecKey}/sign", new { algorithm = "ECDSA_SHA_256", digest });
     var signRsa = BenchApi.Post(client, $"/api/keys/{rsaKey}/sign", new { algorithm = "RSASSA_PSS_SHA_256", digest });
 
+    // BENCH_HTTP_ONLY (a comma list of encrypt, decrypt, batch, generate_data_key, sign_ec_p256, sign_rsa_2048) runs only
+    // those operations' figures, warm-up included: to profile or compare one of them without the rest of the run.
+    var only = Environment.GetEnvironmentVariable("BENCH_HTTP_ONLY") is { Length: > 0 } list
+        ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
+        : null;
+    bool Selected(string operation) => only is null || only.Contains(operation);
+
     var cpu = CpuMeter.ForStack(hostPid);
     Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, bearer token + authorization, {Load.Describe(duration)})");
     // A service runs for days; a host just started is still compiling its request path (the JIT's tiering thread took
@@ -92,17 +99,23 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var hostWarmUp = TimeSpan.FromSeconds(Load.EnvironmentNumber("BENCH_HOST_WARMUP", 3));
     if (hostWarmUp > TimeSpan.Zero)
     {
-        Func<Task<bool>>[] everyOperation = [encrypt, decrypt, batch, generateDataKey, signEc, signRsa];
-        foreach (var operation in everyOperation)
+        (string Name, Func<Task<bool>> Once)[] everyOperation = [("encrypt", encrypt), ("decrypt", decrypt), ("batch", batch),
+            ("generate_data_key", generateDataKey), ("sign_ec_p256", signEc), ("sign_rsa_2048", signRsa)];
+        foreach (var operation in everyOperation.Where(o => Selected(o.Name)))
         {
-            await Load.RunFor(hostWarmUp, 16, null, operation);
+            await Load.RunFor(hostWarmUp, 16, null, operation.Once);
         }
 
         Console.WriteLine(FormattableString.Invariant($"host warm-up: {hostWarmUp.TotalSeconds:F0} s of each operation at c=16 before the first figure"));
     }
 
-    async Task<Measurement> Run(string operation, string label, int concurrency, Func<Task<bool>> once, params (string Key, double Value)[] extra)
+    async Task<Measurement?> Run(string operation, string label, int concurrency, Func<Task<bool>> once, params (string Key, double Value)[] extra)
     {
+        if (!Selected(operation))
+        {
+            return null;
+        }
+
         var measured = await Load.MeasureAsync("http " + label, concurrency, duration, once, cpu);
         Console.WriteLine(measured + scorecard.Record([(BenchTargets.HttpOps(operation, concurrency), measured.OpsPerSecond),
             (BenchTargets.HttpP50(operation, concurrency), measured.P50), (BenchTargets.HttpP99(operation, concurrency), measured.P99), .. extra]));
@@ -115,19 +128,22 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var rss = new RssPeakSampler(hostPid);
     await Run("encrypt", "encrypt 1 KiB", 16, encrypt);
     await Run("decrypt", "decrypt 1 KiB", 16, decrypt);
-    var batched = await Load.MeasureAsync(FormattableString.Invariant($"http batch encrypt {batchSize}x1 KiB"), 16, duration, batch, cpu);
-    Console.WriteLine(FormattableString.Invariant($"{batched}  items/s={batched.OpsPerSecond * batchSize:F0}")
-        + (batchSize < 1000 ? FormattableString.Invariant($" (the API takes at most {batchSize} items)") : "")
-        + scorecard.Record((BenchTargets.BatchEncryptItems, batched.OpsPerSecond * batchSize)));
-    if (scorecard[BenchTargets.HsmAesGcmOps] is { } hsmAes)
+    if (Selected("batch"))
     {
-        Console.WriteLine(FormattableString.Invariant($"{"  batch / in-process HSM",-34} {batched.OpsPerSecond * batchSize / hsmAes:P0} of {hsmAes:F0} AES-GCM 1 KiB/s (bench hsm, c=1)"));
+        var batched = await Load.MeasureAsync(FormattableString.Invariant($"http batch encrypt {batchSize}x1 KiB"), 16, duration, batch, cpu);
+        Console.WriteLine(FormattableString.Invariant($"{batched}  items/s={batched.OpsPerSecond * batchSize:F0}")
+            + (batchSize < 1000 ? FormattableString.Invariant($" (the API takes at most {batchSize} items)") : "")
+            + scorecard.Record((BenchTargets.BatchEncryptItems, batched.OpsPerSecond * batchSize)));
+        if (scorecard[BenchTargets.HsmAesGcmOps] is { } hsmAes)
+        {
+            Console.WriteLine(FormattableString.Invariant($"{"  batch / in-process HSM",-34} {batched.OpsPerSecond * batchSize / hsmAes:P0} of {hsmAes:F0} AES-GCM 1 KiB/s (bench hsm, c=1)"));
+        }
     }
 
     await Run("generate_data_key", "generate-data-key AES_256", 16, generateDataKey);
     await Run("sign_ec_p256", "sign EC_P256 ECDSA_SHA_256", 16, signEc);
     var rsa = await Run("sign_rsa_2048", "sign RSA_2048 PSS_SHA_256", 16, signRsa);
-    if (scorecard[BenchTargets.HsmRsaSignOps] is { } hsmRsa)
+    if (rsa is not null && scorecard[BenchTargets.HsmRsaSignOps] is { } hsmRsa)
     {
         Console.WriteLine(FormattableString.Invariant($"{"  RSA sign / in-process HSM",-34} {rsa.OpsPerSecond / hsmRsa:P0} of {hsmRsa:F0} signs/s (bench hsm, c=16)"));
     }
