@@ -5,20 +5,18 @@ namespace Kms.Api.Http;
 
 /// <summary>
 /// A request body held without the GC clearing a fresh buffer per request: a small body (the common single request)
-/// in an array rented from <see cref="ArrayPool{T}.Shared"/>; a large one (a batch) in an array of
-/// <see cref="LargeBodies"/>, which keeps a bounded few for the next batch. The body may hold plaintext: the used part
-/// is zeroed when it is disposed either way.
+/// in an array rented from <see cref="ArrayPool{T}.Shared"/>; a large one (a batch) in an array allocated without
+/// zeroing and left to the GC. The body may hold plaintext: the used part is zeroed when it is disposed either way.
 /// </summary>
+/// <remarks>
+/// Large bodies are not pooled because the shared pool keeps what it is given per core until a full collection:
+/// pooling the 2 MiB arrays of 16 concurrent batch requests raised the host's peak RSS under the benchmark from
+/// 388 to 462 MiB (docs/performance.md), while the allocation they would save is a small part of a 1,000-item request.
+/// </remarks>
 internal sealed class PooledBodyBuffer : IDisposable
 {
-    /// <summary>Arrays up to this size come from the shared pool; larger ones from <see cref="LargeBodies"/>.</summary>
+    /// <summary>Arrays up to this size come from the pool; larger ones are allocated.</summary>
     internal const int MaxPooledSize = 64 * 1024;
-
-    /// <summary>
-    /// Larger bodies: up to 16 MiB kept in arrays of up to 4 MiB (a 1,000-item batch of 1 KiB plaintexts is about
-    /// 1.4 MB). A body is held only while it is read and parsed, so a few arrays serve many concurrent batches.
-    /// </summary>
-    internal static readonly LargeBufferPool LargeBodies = new(maxArrayLength: 4 * 1024 * 1024, maxRetainedBytes: 16 * 1024 * 1024);
 
     private byte[] _array;
 
@@ -56,19 +54,15 @@ internal sealed class PooledBodyBuffer : IDisposable
     }
 
     private static byte[] Acquire(int size) =>
-        size <= MaxPooledSize ? ArrayPool<byte>.Shared.Rent(size) : LargeBodies.Rent(size);
+        size <= MaxPooledSize ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
 
     private static void Release(byte[] array, int used)
     {
         CryptographicOperations.ZeroMemory(array.AsSpan(0, used));
-        // ArrayPool.Shared.Rent(n <= MaxPooledSize) never returns a larger array, so the length says which pool it came from.
+        // Only arrays the pool handed out go back: ArrayPool.Shared.Rent(n <= MaxPooledSize) never returns a larger one.
         if (array.Length <= MaxPooledSize)
         {
             ArrayPool<byte>.Shared.Return(array);
-        }
-        else
-        {
-            LargeBodies.Return(array);
         }
     }
 }
