@@ -304,12 +304,7 @@ kms_azurite_start() {
     # In a session of its own: Ctrl-C in the terminal reaches the whole foreground process group, and Azurite
     # (Node resets the ignored SIGINT of a background job) would die at once, while the host still needs storage to
     # stop (Durable Task releases its partitions). The cleanup trap stops the host first, then Azurite's group.
-    # Node's young-generation collections (scavenges) stop Azurite's event loop, and with it every audit commit in
-    # flight: with Node's default semi-space each took 4-5 ms, up to 20-40, under the benchmark's load, and they were
-    # most of the host's p99 at concurrency 16. A 4 MiB semi-space makes them about 2 ms, more often; the emulator
-    # spends more CPU on them in all, the requests wait less (docs/performance.md, ninth round). The caller's
-    # NODE_OPTIONS still apply after it.
-    kms_spawn setsid env NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}" "$KMS_AZURITE_BIN" \
+    kms_spawn setsid "$KMS_AZURITE_BIN" \
         --blobHost 127.0.0.1 --blobPort "$blob" \
         --queueHost 127.0.0.1 --queuePort "$queue" \
         --tableHost 127.0.0.1 --tablePort "$table" \
