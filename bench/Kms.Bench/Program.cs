@@ -62,6 +62,20 @@ static int Usage()
 
 static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
 {
+    // BENCH_HTTP_ONLY (a comma list of encrypt, decrypt, batch, generate_data_key, sign_ec_p256, sign_rsa_2048) runs only
+    // those operations' figures, warm-up included: to profile or compare one of them without the rest of the run.
+    string[] operations = ["encrypt", "decrypt", "batch", "generate_data_key", "sign_ec_p256", "sign_rsa_2048"];
+    var only = Environment.GetEnvironmentVariable("BENCH_HTTP_ONLY") is { Length: > 0 } list
+        ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
+        : null;
+    if (only?.Except(operations, StringComparer.OrdinalIgnoreCase).ToList() is [_, ..] unknown)
+    {
+        Console.Error.WriteLine($"BENCH_HTTP_ONLY: unknown operation {string.Join(", ", unknown)}; known: {string.Join(", ", operations)}");
+        return 2;
+    }
+
+    bool Selected(string operation) => only is null || only.Contains(operation);
+
     using var client = BenchApi.Client(baseUrl, KmsRoles.Admin, KmsRoles.Crypto);
     var scorecard = Scorecard.Open();
     var keyId = await BenchApi.CreateKeyAsync(client, "AES_256", "benchmark");
@@ -84,13 +98,6 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var signEc = BenchApi.Post(client, $"/api/keys/{ecKey}/sign", new { algorithm = "ECDSA_SHA_256", digest });
     var signRsa = BenchApi.Post(client, $"/api/keys/{rsaKey}/sign", new { algorithm = "RSASSA_PSS_SHA_256", digest });
 
-    // BENCH_HTTP_ONLY (a comma list of encrypt, decrypt, batch, generate_data_key, sign_ec_p256, sign_rsa_2048) runs only
-    // those operations' figures, warm-up included: to profile or compare one of them without the rest of the run.
-    var only = Environment.GetEnvironmentVariable("BENCH_HTTP_ONLY") is { Length: > 0 } list
-        ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
-        : null;
-    bool Selected(string operation) => only is null || only.Contains(operation);
-
     var cpu = CpuMeter.ForStack(hostPid);
     Console.WriteLine($"HTTP benchmark against {baseUrl} (1 KiB payloads, bearer token + authorization, {Load.Describe(duration)})");
     // A service runs for days; a host just started is still compiling its request path (the JIT's tiering thread took
@@ -99,11 +106,10 @@ static async Task<int> HttpBench(Uri baseUrl, TimeSpan duration, int? hostPid)
     var hostWarmUp = TimeSpan.FromSeconds(Load.EnvironmentNumber("BENCH_HOST_WARMUP", 3));
     if (hostWarmUp > TimeSpan.Zero)
     {
-        (string Name, Func<Task<bool>> Once)[] everyOperation = [("encrypt", encrypt), ("decrypt", decrypt), ("batch", batch),
-            ("generate_data_key", generateDataKey), ("sign_ec_p256", signEc), ("sign_rsa_2048", signRsa)];
-        foreach (var operation in everyOperation.Where(o => Selected(o.Name)))
+        Func<Task<bool>>[] everyOperation = [encrypt, decrypt, batch, generateDataKey, signEc, signRsa];
+        foreach (var (name, once) in operations.Zip(everyOperation).Where(o => Selected(o.First)))
         {
-            await Load.RunFor(hostWarmUp, 16, null, operation.Once);
+            await Load.RunFor(hostWarmUp, 16, null, once);
         }
 
         Console.WriteLine(FormattableString.Invariant($"host warm-up: {hostWarmUp.TotalSeconds:F0} s of each operation at c=16 before the first figure"));
