@@ -212,6 +212,24 @@ public sealed class CryptoRoutesTests(KmsHostFixture host)
         Assert.NotEqual(a.GetProperty("random").GetString(), b.GetProperty("random").GetString());
     }
 
+    [Fact]
+    public async Task DataKeyAndRandomAnswers_WriteBase64Unescaped()
+    {
+        // 1 KiB of random bytes has a '+' in its base64 with near certainty; a data key answer rarely does, so several.
+        var keyId = await host.CreateKeyAsync("AES_256");
+        using var random = await host.Client.PostAsJsonAsync("/api/random", new { bytes = 1024 });
+        var bodies = new List<string> { await random.Content.ReadAsStringAsync() };
+        for (var i = 0; i < 8; i++)
+        {
+            using var dataKey = await host.Client.PostAsJsonAsync($"/api/keys/{keyId}/generate-data-key", new { keySpec = "AES_256" });
+            bodies.Add(await dataKey.Content.ReadAsStringAsync());
+        }
+
+        Assert.Contains(bodies, body => body.Contains('+', StringComparison.Ordinal));
+        Assert.All(bodies, body => Assert.DoesNotContain("\\u002B", body, StringComparison.Ordinal));
+        Assert.Equal(1024, Convert.FromBase64String(JsonDocument.Parse(bodies[0]).RootElement.GetProperty("random").GetString()!).Length);
+    }
+
     private static bool OpensslVerifies(string pem, byte[] message, byte[] signature, string digest, string options)
     {
         var dir = Directory.CreateTempSubdirectory("kms-openssl");

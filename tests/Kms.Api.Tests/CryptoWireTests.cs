@@ -26,6 +26,10 @@ public sealed class CryptoWireTests
         { typeof(ReEncryptRequest), typeof(ReEncryptRequestWire) },
         { typeof(ReEncryptResponse), typeof(ReEncryptResponseWire) },
         { typeof(ReEncryptItemResult), typeof(ReEncryptItemResultWire) },
+        { typeof(GenerateDataKeyResponse), typeof(GenerateDataKeyResponseWire) },
+        { typeof(SignResponse), typeof(SignResponseWire) },
+        { typeof(MacResponse), typeof(MacResponseWire) },
+        { typeof(RandomResponse), typeof(RandomResponseWire) },
     };
 
     [Theory]
@@ -71,6 +75,21 @@ public sealed class CryptoWireTests
         AssertSameJson(new ReEncryptResponse(B64(a), "k2", 1, "k1", 4), new ReEncryptResponseWire(a, "k2", 1, "k1", 4));
         AssertSameJson(new ReEncryptResponse(Items: [new ReEncryptItemResult(B64(a), "k2", 1, "k1", 4, null), new ReEncryptItemResult(null, null, null, null, null, error)]),
             new ReEncryptResponseWire(Items: [new ReEncryptItemResultWire(a, "k2", 1, "k1", 4, null), new ReEncryptItemResultWire(null, null, null, null, null, error)]));
+    }
+
+    [Fact]
+    public void DataKeySignMacAndRandomResponses_SerializeLikeTheContracts()
+    {
+        // Enough bytes that their base64 holds a '+' (the escape the wire records avoid) with near certainty.
+        var (key, blob, signature, random) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(81),
+            RandomNumberGenerator.GetBytes(256), RandomNumberGenerator.GetBytes(1024));
+
+        AssertSameJson(new GenerateDataKeyResponse(B64(key), B64(blob), "key-1", 2), new GenerateDataKeyResponseWire(key, blob, "key-1", 2));
+        AssertSameJson(new GenerateDataKeyResponse(null, B64(blob), "key-1", 2), new GenerateDataKeyResponseWire(null, blob, "key-1", 2));
+        AssertSameJson(new SignResponse(B64(signature), "key-2", 1, "RSASSA_PSS_SHA_256"),
+            new SignResponseWire(signature, "key-2", 1, "RSASSA_PSS_SHA_256"));
+        AssertSameJson(new MacResponse(B64(key), "key-3", 4), new MacResponseWire(key, "key-3", 4));
+        AssertSameJson(new RandomResponse(B64(random)), new RandomResponseWire(random));
     }
 
     private static string B64(byte[] bytes) => Convert.ToBase64String(bytes);

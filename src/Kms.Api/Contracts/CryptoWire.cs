@@ -2,8 +2,10 @@ using Kms.Api.Http;
 
 namespace Kms.Api.Contracts;
 
-// What the encrypt, decrypt and re-encrypt handlers actually read and write: the records of CryptoContracts.cs
-// (which the OpenAPI document describes) with each base64 field held as bytes. Requests decode base64 straight
+// What the encrypt, decrypt and re-encrypt handlers actually read and write, and what the data-key, sign, MAC and
+// random handlers answer: the records of CryptoContracts.cs (which the OpenAPI document describes) with each base64
+// field held as bytes. A secret answered as bytes (a data key, random bytes, a plaintext) is zeroed once written
+// (ZeroingJsonResult); as a base64 string it would stay in memory until the GC reused it. Requests decode base64 straight
 // from the body's UTF-8 (Base64Bytes) and responses encode byte[] straight into the output (Base64StringConverter,
 // unescaped, as Kms.Client writes them), so a batch of 1,000 items creates no base64 strings.
 // Same names, order and nullability as the contracts; CryptoWireTests keeps the two in step.
@@ -44,3 +46,12 @@ internal sealed record ReEncryptResponseWire([property: Base64String] byte[]? Ci
 
 internal sealed record ReEncryptItemResultWire([property: Base64String] byte[]? Ciphertext, string? KeyId, int? Version, string? SourceKeyId, int? SourceVersion,
     ItemError? Error);
+
+internal sealed record GenerateDataKeyResponseWire([property: Base64String] byte[]? Plaintext, [property: Base64String] byte[] Ciphertext, string KeyId,
+    int Version);
+
+internal sealed record SignResponseWire([property: Base64String] byte[] Signature, string KeyId, int Version, string Algorithm);
+
+internal sealed record MacResponseWire([property: Base64String] byte[] Mac, string KeyId, int Version);
+
+internal sealed record RandomResponseWire([property: Base64String] byte[] Random);

@@ -127,10 +127,14 @@ public sealed class CryptoHandler
         KmsRequestContext.Of(http).SetContextKeys(context.Keys);
         var result = await _crypto.GenerateDataKeyAsync(http.RouteValue("keyIdOrAlias"), spec, context, cancellationToken);
         KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
-        var plaintext = request.IncludePlaintext ?? true ? Convert.ToBase64String(result.Plaintext) : null;
+        if (request.IncludePlaintext ?? true)
+        {
+            return ZeroingJsonResult<GenerateDataKeyResponseWire>.Create(http,
+                new GenerateDataKeyResponseWire(result.Plaintext, result.Ciphertext, result.KeyId, result.Version), [result.Plaintext]);
+        }
+
         CryptographicOperations.ZeroMemory(result.Plaintext);
-        return Results.Json(new GenerateDataKeyResponse(plaintext, Convert.ToBase64String(result.Ciphertext), result.KeyId, result.Version),
-            KmsJson.Options);
+        return Results.Json(new GenerateDataKeyResponseWire(null, result.Ciphertext, result.KeyId, result.Version), KmsJson.Options);
     }
 
     public async Task<IResult> SignAsync(HttpContext http, CancellationToken cancellationToken)
@@ -140,8 +144,8 @@ public sealed class CryptoHandler
         var result = await _crypto.SignAsync(http.RouteValue("keyIdOrAlias"), algorithm, Base64Field.Optional(request.Message, "message"),
             Base64Field.Optional(request.Digest, "digest"), cancellationToken);
         KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
-        return Results.Json(new SignResponse(Convert.ToBase64String(result.Signature), result.KeyId, result.Version,
-            SigningAlgorithmNames.ToWire(result.Algorithm)), KmsJson.Options);
+        return Results.Json(new SignResponseWire(result.Signature, result.KeyId, result.Version, SigningAlgorithmNames.ToWire(result.Algorithm)),
+            KmsJson.Options);
     }
 
     public async Task<IResult> VerifyAsync(HttpContext http, CancellationToken cancellationToken)
@@ -180,7 +184,7 @@ public sealed class CryptoHandler
         var request = await _body.ReadAsync<MacRequest>(http.Request, cancellationToken);
         var result = await _crypto.GenerateMacAsync(http.RouteValue("keyIdOrAlias"), Base64Field.Required(request.Message, "message"), cancellationToken);
         KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
-        return Results.Json(new MacResponse(Convert.ToBase64String(result.Mac), result.KeyId, result.Version), KmsJson.Options);
+        return Results.Json(new MacResponseWire(result.Mac, result.KeyId, result.Version), KmsJson.Options);
     }
 
     public async Task<IResult> VerifyMacAsync(HttpContext http, CancellationToken cancellationToken)
@@ -197,7 +201,7 @@ public sealed class CryptoHandler
     {
         var request = await _body.ReadAsync<RandomRequest>(http.Request, cancellationToken);
         var bytes = await _crypto.GenerateRandomAsync(request.Bytes ?? throw KmsErrors.MissingField("bytes"), cancellationToken);
-        return Results.Json(new RandomResponse(Convert.ToBase64String(bytes)), KmsJson.Options);
+        return ZeroingJsonResult<RandomResponseWire>.Create(http, new RandomResponseWire(bytes), [bytes]);
     }
 
     // The decoded plaintext is zeroed by EncryptAsync when the request ends (with every other item's), and the body it
