@@ -80,7 +80,7 @@ public sealed class CryptoWireTests
     [Fact]
     public void DataKeySignMacAndRandomResponses_SerializeLikeTheContracts()
     {
-        // Enough bytes that their base64 holds a '+' (the escape the wire records avoid) with near certainty.
+        // The signature's and the random bytes' base64 hold a '+' (the escape the wire records avoid) with near certainty.
         var (key, blob, signature, random) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(81),
             RandomNumberGenerator.GetBytes(256), RandomNumberGenerator.GetBytes(1024));
 

@@ -4,10 +4,10 @@ namespace Kms.Api.Contracts;
 
 // What the encrypt, decrypt and re-encrypt handlers actually read and write, and what the data-key, sign, MAC and
 // random handlers answer: the records of CryptoContracts.cs (which the OpenAPI document describes) with each base64
-// field held as bytes. A secret answered as bytes (a data key, random bytes, a plaintext) is zeroed once written
-// (ZeroingJsonResult); as a base64 string it would stay in memory until the GC reused it. Requests decode base64 straight
-// from the body's UTF-8 (Base64Bytes) and responses encode byte[] straight into the output (Base64StringConverter,
-// unescaped, as Kms.Client writes them), so a batch of 1,000 items creates no base64 strings.
+// field held as bytes. Requests decode base64 straight from the body's UTF-8 (Base64Bytes) and responses encode
+// byte[] straight into the output (Base64StringConverter, unescaped, as Kms.Client writes them), so a batch of 1,000
+// items creates no base64 strings. A secret answered as bytes (a plaintext, a data key, random bytes) is zeroed once
+// written (ZeroingJsonResult); as a base64 string it would stay in memory until the GC reused it.
 // Same names, order and nullability as the contracts; CryptoWireTests keeps the two in step.
 
 internal sealed record EncryptItemWire(Base64Bytes? Plaintext, Dictionary<string, string>? Context = null);
