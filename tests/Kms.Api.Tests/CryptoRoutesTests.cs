@@ -227,7 +227,8 @@ public sealed class CryptoRoutesTests(KmsHostFixture host)
 
         Assert.Contains(bodies, body => body.Contains('+', StringComparison.Ordinal));
         Assert.All(bodies, body => Assert.DoesNotContain("\\u002B", body, StringComparison.Ordinal));
-        Assert.Equal(1024, Convert.FromBase64String(JsonDocument.Parse(bodies[0]).RootElement.GetProperty("random").GetString()!).Length);
+        using var randomJson = JsonDocument.Parse(bodies[0]);
+        Assert.Equal(1024, Convert.FromBase64String(randomJson.RootElement.GetProperty("random").GetString()!).Length);
     }
 
     private static bool OpensslVerifies(string pem, byte[] message, byte[] signature, string digest, string options)

@@ -127,14 +127,10 @@ public sealed class CryptoHandler
         KmsRequestContext.Of(http).SetContextKeys(context.Keys);
         var result = await _crypto.GenerateDataKeyAsync(http.RouteValue("keyIdOrAlias"), spec, context, cancellationToken);
         KmsRequestContext.Of(http).SetKey(result.KeyId, result.Version);
-        if (request.IncludePlaintext ?? true)
-        {
-            return ZeroingJsonResult<GenerateDataKeyResponseWire>.Create(http,
-                new GenerateDataKeyResponseWire(result.Plaintext, result.Ciphertext, result.KeyId, result.Version), [result.Plaintext]);
-        }
-
-        CryptographicOperations.ZeroMemory(result.Plaintext);
-        return Results.Json(new GenerateDataKeyResponseWire(null, result.Ciphertext, result.KeyId, result.Version), KmsJson.Options);
+        // The data key is zeroed once the answer is written, whether or not the answer carries it.
+        var plaintext = request.IncludePlaintext ?? true ? result.Plaintext : null;
+        return ZeroingJsonResult<GenerateDataKeyResponseWire>.Create(http,
+            new GenerateDataKeyResponseWire(plaintext, result.Ciphertext, result.KeyId, result.Version), [result.Plaintext]);
     }
 
     public async Task<IResult> SignAsync(HttpContext http, CancellationToken cancellationToken)
